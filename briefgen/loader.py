@@ -1,0 +1,383 @@
+"""load → validate: read a case folder into a validated :class:`~briefgen.models.Case`.
+
+Every problem found is collected (syntax, types, unknown keys, dangling references,
+duplicate ids) and raised together as one :class:`~briefgen.errors.CaseInvalid`,
+each located at ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import CaseInvalid, FactError
+from .models import ITEM_KINDS, Case
+from .models.files import FILE_KINDS, kind_of
+from .yamlsafe import Document, load_file
+
+Loc = tuple[str | int, ...]
+CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def fact_files(root: Path) -> list[Path]:
+    """The YAML files of a case folder, in name order."""
+    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_case(path: str | Path) -> Case:
+    """Load and validate the case in folder ``path``.
+
+    Returns the validated :class:`Case`, or raises :class:`CaseInvalid` listing every
+    located problem in the folder's files.
+    """
+    return load_located(path)[0]
+
+
+Origins = dict[str, list[tuple[Document, Loc]]]
+
+
+def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
+    """Like :func:`load_case`, but also returns each item's file and place in it
+    (for checks that report on items after validation, such as the archive check)."""
+    root = Path(path)
+    shown_root = display_path(root)
+    if not root.exists():
+        raise CaseInvalid([FactError(shown_root, 0, 0, "case folder does not exist; check the path")])
+    if not root.is_dir():
+        raise CaseInvalid([FactError(shown_root, 0, 0, "is not a folder; give the case's folder")])
+    case_id = root.resolve().name
+    errors: list[FactError] = []
+    if not CASE_ID.match(case_id):
+        errors.append(
+            FactError(
+                shown_root,
+                0,
+                0,
+                "case folder name must be letters, digits, '-', '_' or '.', starting with a letter "
+                "or digit (it becomes the output folder's name)",
+            )
+        )
+    files = fact_files(root)
+    if not files:
+        raise CaseInvalid(
+            [FactError(shown_root, 0, 0, "holds no fact files (*.yaml); start one with 'briefgen new'")]
+        )
+
+    hasher = hashlib.sha256()
+    file_hashes: dict[str, str] = {}
+    validated: dict[str, list[tuple[Document, BaseModel]]] = {k: [] for k in FILE_KINDS}
+    for f in files:
+        shown = display_path(f)
+        kind = kind_of(f.stem)
+        if kind is None or f.suffix != ".yaml":
+            errors.append(FactError.at_file(shown, _unknown_file_message(f)))
+            continue
+        raw = f.read_bytes()
+        hasher.update(f.name.encode() + b"\0" + hashlib.sha256(raw).digest())
+        file_hashes[f.name] = hashlib.sha256(raw).hexdigest()
+        try:
+            doc = load_file(f, shown)
+        except CaseInvalid as exc:
+            errors.extend(exc.errors)
+            continue
+        model = FILE_KINDS[kind]
+        if not isinstance(doc.data, dict):
+            errors.append(doc.error((), f"a {kind} file must be a mapping (key: value lines) at its top level"))
+            continue
+        try:
+            validated[kind].append((doc, model.model_validate(doc.data)))
+        except ValidationError as exc:
+            errors.extend(translate(exc, doc, model))
+
+    if not validated["case"] and not any(e.path.endswith(("case.yaml",)) for e in errors):
+        errors.append(FactError(shown_root, 0, 0, "has no case.yaml; every case needs one (title, parties, ...)"))
+    if errors:
+        raise CaseInvalid(errors)
+
+    case_doc, info = validated["case"][0]
+    case = Case(id=case_id, root=root, info=info, fingerprint=hasher.hexdigest(), files=file_hashes)  # type: ignore[arg-type]
+    origins: Origins = {}
+    for kind in ITEM_KINDS:
+        items = getattr(case, kind)
+        for doc, model in validated[kind]:
+            for i, item in enumerate(getattr(model, kind)):
+                items.append(item)
+                origins.setdefault(kind, []).append((doc, (kind, i)))
+    errors.extend(check_references(case, case_doc, origins))
+    if errors:
+        raise CaseInvalid(errors)
+    return case, case_doc, origins
+
+
+def _unknown_file_message(f: Path) -> str:
+    if f.suffix == ".yml":
+        return "fact files end in .yaml; rename this file"
+    known = list(FILE_KINDS)
+    close = difflib.get_close_matches(f.stem, known, n=1)
+    hint = f" (did you mean {close[0]}.yaml?)" if close else ""
+    return (
+        f"'{f.name}' is not a kind of fact file{hint}; names are "
+        + ", ".join(f"{k}.yaml" for k in known)
+        + ", or <kind>-<part>.yaml to split a kind"
+    )
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated, Optional and list wrappers down to the element type."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = args[0] if len(args) == 1 else tp
+            if len(args) != 1:
+                return tp
+        elif origin is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return tp
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc``."""
+    current: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        f = current.model_fields.get(part)
+        if f is None:
+            return None
+        current = _unwrap(f.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing (null)"
+    return repr(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def translate(exc: ValidationError, doc: Document, root: type[BaseModel]) -> list[FactError]:
+    """Turn Pydantic's errors into located messages an analyst understands."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(err["loc"])
+        etype = err["type"]
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "value")
+        key = False
+        if etype == "missing":
+            model = _model_at(root, loc[:-1])
+            desc = ""
+            if model is not None and field in model.model_fields:
+                d = model.model_fields[field].description
+                desc = f" ({d.rstrip('.')})" if d else ""
+            out.append(doc.error(loc[:-1], f"required field '{field}' is missing{desc}"))
+            continue
+        if etype == "extra_forbidden":
+            model = _model_at(root, loc[:-1])
+            allowed = list(model.model_fields) if model else []
+            close = difflib.get_close_matches(field, allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            msg = f"unknown field '{field}'; {hint}allowed here: {', '.join(allowed)}"
+            out.append(doc.error(loc, msg, key=True))
+            continue
+        if etype == "string_type":
+            msg = f"'{field}' must be text, but YAML read {_describe(value)}"
+            if isinstance(value, (bool, int, float)):
+                msg += "; put the value in quotes"
+        elif etype in ("int_type", "int_parsing", "int_from_float"):
+            msg = f"'{field}' must be a whole number, not {_describe(value)}"
+        elif etype == "bool_type":
+            msg = f"'{field}' must be true or false, not {_describe(value)} (yes/no/on/off are not used)"
+        elif etype == "literal_error":
+            msg = f"{_short(value)} is not allowed for '{field}'; use one of: {ctx.get('expected', '')}"
+        elif etype in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+            msg = f"{_short(value)} is not a valid date for '{field}': {ctx.get('error', 'use YYYY-MM-DD')}"
+            if "month value is outside" in msg or "day value is outside" in msg:
+                msg = f"{_short(value)} is not a real calendar date ('{field}')"
+        elif etype == "string_pattern_mismatch":
+            pattern = ctx.get("pattern", "")
+            if "a-z0-9" in pattern:
+                msg = (
+                    f"{_short(value)} is not a valid id for '{field}': use lower-case letters, digits "
+                    "and hyphens, starting with a letter or digit"
+                )
+            elif "#[0-9a-fA-F]" in pattern:
+                msg = f"{_short(value)} is not a colour; write it as #RRGGBB (e.g. #1f6f8b)"
+            elif "https?" in pattern:
+                msg = f"{_short(value)} is not a web address; it must start with http:// or https://"
+            else:
+                msg = f"{_short(value)} is not in the expected form for '{field}'"
+        elif etype == "string_too_short":
+            msg = f"'{field}' must not be empty"
+        elif etype == "string_too_long":
+            msg = f"'{field}' is longer than {ctx.get('max_length')} characters; shorten it or split it"
+        elif etype == "too_short":
+            msg = f"'{field}' needs at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}"
+        elif etype in ("list_type",):
+            msg = f"'{field}' must be a list (lines starting with '- '), not {_describe(value)}"
+        elif etype in ("model_type", "dict_type", "model_attributes_type"):
+            msg = f"'{field}' must be a mapping (indented 'key: value' lines), not {_describe(value)}"
+        elif etype in ("greater_than_equal", "less_than_equal"):
+            bound = ctx.get("ge", ctx.get("le"))
+            word = "at least" if etype == "greater_than_equal" else "at most"
+            msg = f"'{field}' must be {word} {bound}, not {_describe(value)}"
+        elif etype == "value_error":
+            msg = str(ctx.get("error", err["msg"]))
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            if field != "value" and not isinstance(loc[-1], int) and etype and loc:
+                msg = f"'{field}': {msg}"
+        else:
+            msg = f"'{field}': {err['msg']}"
+        out.append(doc.error(loc, msg, key=key))
+    return out
+
+
+# ---------------------------------------------------------------- references
+
+
+def _walk_citations(obj: Any, loc: Loc) -> Iterator[tuple[str, Loc]]:
+    """Every `source` reference inside an item (citations, casualty reports, positions)."""
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            if name == "source" and isinstance(value, str):
+                yield value, (*loc, name)
+            elif name == "resolved_against" and isinstance(value, str):
+                yield value, (*loc, name)
+            elif isinstance(value, (BaseModel, list)):
+                yield from _walk_citations(value, (*loc, name))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _walk_citations(v, (*loc, i))
+
+
+def check_references(case: Case, case_doc: Document, origins: Origins) -> list[FactError]:
+    """Ids unique across the case, and every reference resolves to the right kind of item."""
+    errors: list[FactError] = []
+    kind_of_id: dict[str, str] = {}
+    where: dict[str, tuple[Document, Loc]] = {}
+
+    def register(id_: str, kind: str, doc: Document, loc: Loc) -> None:
+        if id_ in kind_of_id:
+            other_doc, other_loc = where[id_]
+            line, _ = other_doc.locate((*other_loc, "id"))
+            errors.append(
+                doc.error(
+                    (*loc, "id"),
+                    f"id '{id_}' is already used ({other_doc.path}:{line}); ids must be unique across the case",
+                )
+            )
+            return
+        kind_of_id[id_] = kind
+        where[id_] = (doc, loc)
+
+    for i, p in enumerate(case.info.parties):
+        register(p.id, "party", case_doc, ("parties", i))
+    for i, kf in enumerate(case.info.key_figures):
+        register(kf.id, "key figure", case_doc, ("key_figures", i))
+    for kind in ITEM_KINDS:
+        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
+            register(item.id, kind[:-1], doc, loc)
+
+    def expect(ref: str | None, wanted: set[str], doc: Document, loc: Loc, what: str) -> None:
+        if ref is None:
+            return
+        got = kind_of_id.get(ref)
+        if got is None:
+            candidates = [k for k, v in kind_of_id.items() if v in wanted]
+            close = difflib.get_close_matches(ref, candidates, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            errors.append(doc.error(loc, f"no {what} has the id '{ref}'{hint}"))
+        elif got not in wanted:
+            errors.append(doc.error(loc, f"'{ref}' is a {got}, but a {what} is expected here"))
+
+    # Citations everywhere (case.yaml narrative, key figures, and every item).
+    for ref, loc in _walk_citations(case.info, ()):
+        expect(ref, {"source"}, case_doc, loc, "source")
+    for kind in ITEM_KINDS:
+        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
+            if kind != "sources":
+                for ref, rloc in _walk_citations(item, loc):
+                    expect(ref, {"source"}, doc, rloc, "source")
+
+    for i, kf in enumerate(case.info.key_figures):
+        for j, ev in enumerate(kf.events):
+            expect(ev, {"event"}, case_doc, ("key_figures", i, "events", j), "event")
+
+    def each(kind: str) -> Iterator[tuple[Any, Document, Loc]]:
+        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
+            yield item, doc, loc
+
+    for a, doc, loc in each("actors"):
+        expect(a.party, {"party"}, doc, (*loc, "party"), "party")
+    for e, doc, loc in each("events"):
+        for j, p in enumerate(e.parties):
+            expect(p, {"party"}, doc, (*loc, "parties", j), "party")
+        for j, a in enumerate(e.actors):
+            expect(a, {"actor"}, doc, (*loc, "actors", j), "actor")
+    motive_party: dict[str, str] = {m.id: m.party for m in case.motives}
+    mirrors: dict[str, str] = {m.id: m.mirror for m in case.motives if m.mirror}
+    for m, doc, loc in each("motives"):
+        expect(m.party, {"party"}, doc, (*loc, "party"), "party")
+        if m.mirror:
+            expect(m.mirror, {"motive"}, doc, (*loc, "mirror"), "motive")
+            other = motive_party.get(m.mirror)
+            if other is not None and other == m.party:
+                errors.append(doc.error((*loc, "mirror"), "a mirror motive must belong to another party"))
+            back = mirrors.get(m.mirror)
+            if back is not None and back != m.id:
+                errors.append(
+                    doc.error(
+                        (*loc, "mirror"),
+                        f"'{m.mirror}' names '{back}' as its mirror, not '{m.id}'; the two must agree",
+                    )
+                )
+    for r, doc, loc in each("rationales"):
+        expect(r.party, {"party"}, doc, (*loc, "party"), "party")
+    for j_, doc, loc in each("judgments"):
+        for k, ref in enumerate(j_.rests_on):
+            expect(ref, set(kind_of_id.values()) - {"party", "source"}, doc, (*loc, "rests_on", k), "fact item")
+    for a, doc, loc in each("assessments"):
+        expect(a.analyst, {"actor"}, doc, (*loc, "analyst"), "actor")
+    for r, doc, loc in each("reactions"):
+        expect(r.actor, {"actor"}, doc, (*loc, "actor"), "actor")
+    return errors

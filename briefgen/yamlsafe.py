@@ -1,0 +1,400 @@
+"""Strict, safe YAML reading with a line mark for every key and value.
+
+Fact files are typed by hand and pasted from the web, so the reader refuses what
+YAML would otherwise do silently:
+
+* no object construction: custom tags are errors, only plain data comes back;
+* YAML 1.2 core scalars: ``yes``/``no``/``on``/``NO`` stay text, ``2024-01-16``
+  stays text (the models parse dates), only ``true``/``false`` are booleans;
+* duplicate keys, non-text keys, tabs and merge keys (``<<``) are errors;
+* aliases are bounded (count and expanded size) so an alias bomb is refused at once;
+* nesting depth, file size and encoding (UTF-8, no byte-order mark) are checked.
+
+The result is a :class:`Document`: the data plus a map from each value's path
+(a tuple of keys and list indexes) to its ``(line, col)`` and the key's own mark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CaseInvalid, FactError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Largest fact file accepted (8 MiB). Split bigger kinds into ``events-*.yaml`` files."""
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and lists accepted."""
+MAX_ALIASES = 200
+"""Most aliases (``*name``) accepted in one file."""
+MAX_ALIAS_EXPANSION = 100_000
+"""Most values that aliases may stand for in one file, counted as if expanded."""
+
+Path_ = tuple[str | int, ...]
+
+_CParser = getattr(yaml, "CParser", None)
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_PLAIN_STR_TAGS = {None, "!", "tag:yaml.org,2002:str"}
+_ALLOWED_TAGS = {
+    None,
+    "!",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and where each part of it was written."""
+
+    path: str
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Best ``(line, col)`` for a path: the key itself if asked, else the value;
+        falls back to the nearest ancestor that has a mark."""
+        loc = tuple(loc)
+        while True:
+            if key and loc in self.key_marks:
+                return self.key_marks[loc]
+            if loc in self.marks:
+                return self.marks[loc]
+            if not loc:
+                return (1, 1)
+            loc = loc[:-1]
+
+    def error(self, loc: Path_, message: str, *, key: bool = False) -> FactError:
+        line, col = self.locate(loc, key=key)
+        return FactError(self.path, line, col, message)
+
+
+def _resolve_plain(value: str) -> Any:
+    """YAML 1.2 core schema resolution of an unquoted scalar."""
+    if not value or value[0] in "~nNtTfF0123456789+-.":
+        if _NULL.match(value):
+            return None
+        if _BOOL_TRUE.match(value):
+            return True
+        if _BOOL_FALSE.match(value):
+            return False
+        if _INT.match(value):
+            return int(value)
+        if _INT_OCT.match(value):
+            return int(value[2:], 8)
+        if _INT_HEX.match(value):
+            return int(value[2:], 16)
+        if _FLOAT.match(value):
+            return float(value)
+        if _INF.match(value):
+            return float("-inf") if value.startswith("-") else float("inf")
+        if _NAN.match(value):
+            return float("nan")
+    return value
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    m = event.start_mark
+    return (m.line + 1, m.column + 1)
+
+
+def _count(value: Any) -> int:
+    """Values that an alias stands for (itself and everything inside it)."""
+    stack = [value]
+    n = 0
+    while stack:
+        v = stack.pop()
+        n += 1
+        if n > MAX_ALIAS_EXPANSION:
+            return n
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return n
+
+
+def _decode(raw: bytes, path: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise CaseInvalid(
+            [
+                FactError.at_file(
+                    path,
+                    f"file is {len(raw):,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit; "
+                    "split it into several files of the same kind (for example events-2024-01.yaml)",
+                )
+            ]
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise CaseInvalid(
+            [
+                FactError.at_file(
+                    path,
+                    "file starts with a byte-order mark; save it as UTF-8 without BOM",
+                )
+            ]
+        )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CaseInvalid(
+            [FactError.at_file(path, "file is UTF-16; save it as UTF-8 (without BOM)")]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise CaseInvalid(
+            [
+                FactError(
+                    path,
+                    line,
+                    col,
+                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; "
+                    "save the file as UTF-8 (copy-paste from some programs brings in other encodings)",
+                )
+            ]
+        ) from None
+
+
+def _check_tabs(text: str, path: str) -> list[FactError]:
+    errors = []
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            errors.append(
+                FactError(
+                    path,
+                    n,
+                    len(line) - len(stripped) + 1,
+                    "tab used for indentation; YAML allows only spaces there (use two spaces per level)",
+                )
+            )
+    return errors
+
+
+def parse_text(text: str, path: str) -> Document:
+    """Parse YAML text (already decoded) into a :class:`Document`, or raise CaseInvalid."""
+    tab_errors = _check_tabs(text, path)
+    if tab_errors:
+        raise CaseInvalid(tab_errors)
+    errors: list[FactError] = []
+    doc = Document(path, None)
+    anchors: dict[str, tuple[Any, int]] = {}
+    alias_count = 0
+    expansion = 0
+    # Stack frames: [container, path, pending_key, pending_key_mark, seen_keys]
+    stack: list[list[Any]] = []
+    root_set = False
+    documents = 0
+
+    def attach(value: Any, start: tuple[int, int], anchor: str | None) -> Path_ | None:
+        nonlocal root_set
+        if anchor:
+            anchors[anchor] = (value, 1)
+        if not stack:
+            doc.data = value
+            root_set = True
+            doc.marks[()] = start
+            return ()
+        frame = stack[-1]
+        container, cpath = frame[0], frame[1]
+        if isinstance(container, list):
+            p = (*cpath, len(container))
+            container.append(value)
+            doc.marks[p] = start
+            return p
+        # mapping
+        if frame[2] is _NO_KEY:
+            # this value is a key
+            if not isinstance(value, str):
+                shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
+                errors.append(
+                    FactError(
+                        path,
+                        *start,
+                        f"key {shown} is not text; field names must be plain words (quote it if it is meant as text)",
+                    )
+                )
+                value = str(value)
+            if value == "<<":
+                errors.append(
+                    FactError(path, *start, "merge keys ('<<') are not supported; write the fields out")
+                )
+            if value in frame[4]:
+                first = frame[4][value]
+                errors.append(
+                    FactError(
+                        path,
+                        *start,
+                        f"duplicate key '{value}' (first given at line {first[0]}); "
+                        "each key may appear once: merge the two or rename one",
+                    )
+                )
+            frame[2] = value
+            frame[3] = start
+            return None
+        key = frame[2]
+        p = (*cpath, key)
+        if key not in frame[4]:
+            container[key] = value
+            frame[4][key] = frame[3]
+            doc.key_marks[p] = frame[3]
+            doc.marks[p] = start
+        frame[2] = _NO_KEY
+        return p
+
+    parser = (
+        _CParser(text) if _CParser is not None else yaml.SafeLoader(text)  # type: ignore[misc]
+    )
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            etype = type(event)
+            if etype is yaml.ScalarEvent:
+                tag = event.tag
+                if tag not in _ALLOWED_TAGS:
+                    errors.append(
+                        FactError(
+                            path,
+                            *_mark(event),
+                            f"tag '{tag}' is not allowed; fact files hold plain text, numbers, lists and mappings",
+                        )
+                    )
+                    value: Any = event.value
+                elif event.style is None and event.implicit[0] and tag in _PLAIN_STR_TAGS:
+                    value = _resolve_plain(event.value) if tag is None else event.value
+                elif tag in (None, "!", "tag:yaml.org,2002:str"):
+                    value = event.value
+                else:
+                    value = _resolve_plain(event.value)
+                attach(value, _mark(event), event.anchor)
+            elif etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
+                if event.tag not in _ALLOWED_TAGS:
+                    errors.append(
+                        FactError(path, *_mark(event), f"tag '{event.tag}' is not allowed")
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    raise CaseInvalid(
+                        [
+                            FactError(
+                                path,
+                                *_mark(event),
+                                f"nesting is deeper than {MAX_DEPTH} levels; fact files never need this much",
+                            )
+                        ]
+                    )
+                container = {} if etype is yaml.MappingStartEvent else []
+                p = attach(container, _mark(event), event.anchor)
+                if p is None:  # a collection used as a key: already reported
+                    p = (*stack[-1][1], "?")
+                stack.append([container, p, _NO_KEY, None, {}])
+            elif etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
+                stack.pop()
+            elif etype is yaml.AliasEvent:
+                alias_count += 1
+                start = _mark(event)
+                if alias_count > MAX_ALIASES:
+                    raise CaseInvalid(
+                        [FactError(path, *start, f"more than {MAX_ALIASES} aliases in one file; write the values out")]
+                    )
+                if event.anchor not in anchors:
+                    errors.append(FactError(path, *start, f"alias '*{event.anchor}' names no anchor"))
+                    attach(None, start, None)
+                    continue
+                value, size = anchors[event.anchor]
+                size = _count(value)
+                expansion += size
+                if expansion > MAX_ALIAS_EXPANSION:
+                    raise CaseInvalid(
+                        [
+                            FactError(
+                                path,
+                                *start,
+                                "aliases expand to more than "
+                                f"{MAX_ALIAS_EXPANSION:,} values (an 'alias bomb'); write the values out",
+                            )
+                        ]
+                    )
+                attach(value, start, None)
+            elif etype is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    errors.append(
+                        FactError(
+                            path,
+                            *_mark(event),
+                            "a second YAML document ('---') in one file; put each kind of fact in its own file",
+                        )
+                    )
+                    break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "YAML syntax error"
+        hint = _syntax_hint(problem)
+        errors.append(FactError(path, line, col, f"YAML syntax error: {problem}{hint}"))
+        raise CaseInvalid(errors) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) and the like
+        errors.append(FactError(path, 1, 1, f"YAML could not be read: {exc}"))
+        raise CaseInvalid(errors) from None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose:
+            dispose()
+    if errors:
+        raise CaseInvalid(errors)
+    if not root_set or doc.data is None:
+        raise CaseInvalid([FactError.at_file(path, "file is empty; write the facts it should hold or delete it")])
+    return doc
+
+
+class _NoKey:
+    __slots__ = ()
+
+
+_NO_KEY = _NoKey()
+
+
+def _syntax_hint(problem: str) -> str:
+    if "mapping values are not allowed" in problem:
+        return " (a ':' inside text needs the whole text in quotes)"
+    if "found character '\\t'" in problem or "tab" in problem:
+        return " (use spaces, not tabs)"
+    if "could not find expected ':'" in problem:
+        return " (a key is missing its ':' or a line is indented wrongly)"
+    if "found undefined alias" in problem:
+        return " (the alias names no anchor)"
+    return ""
+
+
+def load_file(path: str | Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file; errors name ``display`` (default: the path)."""
+    p = Path(path)
+    shown = display or str(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise CaseInvalid([FactError.at_file(shown, f"cannot read file: {exc.strerror}")]) from None
+    return parse_text(_decode(raw, shown), shown)
