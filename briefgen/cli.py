@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     common.add_argument("-v", "--verbose", action="store_true", help="print more detail (and tracebacks of internal errors)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from .commands import EXAMPLES as MORE_EXAMPLES
+    from .commands import register
+
+    examples = {**EXAMPLES, **MORE_EXAMPLES}
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(
@@ -142,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=help_,
             description=help_,
             parents=[common],
-            epilog=EXAMPLES.get(name),
+            epilog=examples.get(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(handler=handler)
@@ -154,8 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("schema", cmd_schema, "write the JSON Schema of each kind of fact file")
     p.add_argument("--out", metavar="DIR", help="folder to write <kind>.schema.json into")
-
-    from .commands import register
 
     register(add)
     return parser

@@ -1,0 +1,172 @@
+"""Audience profiles: who a briefing is for, and so what it shows and how.
+
+Built-in profiles live in the templates' `audiences/` folder; users add their own
+in a folder they name (``--audiences DIR``), where a profile of the same name wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationError
+
+from .errors import CaseInvalid, FactError
+from .models.common import Colour, Marking, ShortText, Strict, Text
+from .paths import builtin_templates_dir
+from .yamlsafe import load_file
+
+SectionId = Literal[
+    "cover",
+    "contents",
+    "bluf",
+    "judgments",
+    "key_figures",
+    "changes",
+    "overview",
+    "timeline",
+    "motive_matrix",
+    "motives_detail",
+    "rationales",
+    "assessments",
+    "reactions",
+    "claims",
+    "outlook",
+    "indicators",
+    "sources",
+    "endnotes",
+    "legend",
+    "colophon",
+]
+ALL_SECTIONS: list[str] = list(SectionId.__args__)  # type: ignore[attr-defined]
+
+AudienceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+class Branding(Strict):
+    """How the briefing is branded."""
+
+    organisation: ShortText | None = Field(default=None, description="Organisation shown on the cover and footer.")
+    logo: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None,
+        description="Logo image file (PNG, JPEG or SVG), relative to the profile's folder. "
+        "It is the only local file a profile can bring into the PDF.",
+    )
+    accent: Colour | None = Field(default=None, description="Accent colour of headings and rules, `#RRGGBB`.")
+    accent_dark: Colour | None = Field(default=None, description="Darker accent for the cover band.")
+
+
+class Profile(Strict):
+    """An audience profile (`<name>.yaml`): what a briefing for this audience shows."""
+
+    name: AudienceName = Field(description="The audience's name (used in file names and `--audience`).")
+    description: Text = Field(description="One line on who it is for.")
+    sections: list[SectionId] = Field(
+        min_length=1, description="The sections to include, in order. Sections with no content are left out."
+    )
+    detail: Literal["summary", "standard", "full"] = Field(
+        default="standard",
+        description="`summary`: the most salient items only, short; `standard`: all items, "
+        "without internal notes; `full`: everything, with verification records and notes.",
+    )
+    marking: Marking = Field(
+        description="Highest handling marking of items this audience may see. The briefing's own "
+        "marking is the most restrictive marking among the items it includes."
+    )
+    page_size: Literal["A4", "Letter"] = Field(default="A4", description="Paper size of the PDF.")
+    citations: Literal["endnotes", "footnotes"] = Field(
+        default="endnotes", description="Where citations go in the PDF: numbered endnotes, or footnotes on the page."
+    )
+    show_verification: StrictBool = Field(
+        default=False, description="Show each item's verification record (status, checker, date)."
+    )
+    show_notes: StrictBool = Field(default=False, description="Show internal analyst notes.")
+    show_checkers: StrictBool = Field(default=False, description="Show who checked each item.")
+    max_pages: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None, description="Most PDF pages allowed; a longer PDF is an error."
+    )
+    summary_limit: Annotated[StrictInt, Field(ge=1, le=50)] = Field(
+        default=3, description="With detail `summary`: most items per list (judgments, motives per cell...)."
+    )
+    prepared_for: ShortText | None = Field(default=None, description="Overrides the case's 'prepared for'.")
+    title_suffix: ShortText | None = Field(default=None, description="Added to the title, e.g. 'Executive summary'.")
+    branding: Branding = Field(default_factory=Branding, description="Branding.")
+    templates: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None,
+        description="A folder of templates (relative to the profile) searched before the built-in ones.",
+    )
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A loaded profile and the folder it came from (for its logo and templates)."""
+
+    profile: Profile
+    folder: Path
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def templates_dir(self) -> Path | None:
+        if not self.profile.templates:
+            return None
+        return (self.folder / self.profile.templates).resolve()
+
+    @property
+    def logo_path(self) -> Path | None:
+        if not self.profile.branding.logo:
+            return None
+        return (self.folder / self.profile.branding.logo).resolve()
+
+
+def builtin_audiences_dir() -> Path:
+    return builtin_templates_dir() / "audiences"
+
+
+def _load_profile(path: Path) -> Audience:
+    from .loader import display_path, translate
+
+    shown = display_path(path)
+    doc = load_file(path, shown)
+    if not isinstance(doc.data, dict):
+        raise CaseInvalid([doc.error((), "an audience profile must be a mapping at its top level")])
+    try:
+        profile = Profile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise CaseInvalid(translate(exc, doc, Profile)) from None
+    if profile.name != path.stem:
+        raise CaseInvalid([doc.error(("name",), f"name '{profile.name}' must match the file name '{path.stem}'")])
+    errors = []
+    aud = Audience(profile, path.parent, path)
+    if aud.logo_path is not None and not aud.logo_path.is_file():
+        errors.append(doc.error(("branding", "logo"), f"logo file not found: {aud.logo_path}"))
+    if aud.templates_dir is not None and not aud.templates_dir.is_dir():
+        errors.append(doc.error(("templates",), f"templates folder not found: {aud.templates_dir}"))
+    if errors:
+        raise CaseInvalid(errors)
+    return aud
+
+
+def load_audiences(extra_dirs: list[Path] | None = None) -> dict[str, Audience]:
+    """Every profile: built-in ones, then those in ``extra_dirs`` (which override by name)."""
+    folders = [builtin_audiences_dir(), *(extra_dirs or [])]
+    found: dict[str, Audience] = {}
+    errors: list[FactError] = []
+    for folder in folders:
+        if not folder.is_dir():
+            errors.append(FactError(str(folder), 0, 0, "audiences folder does not exist"))
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                aud = _load_profile(path)
+            except CaseInvalid as exc:
+                errors.extend(exc.errors)
+                continue
+            found[aud.name] = aud
+    if errors:
+        raise CaseInvalid(errors)
+    return found

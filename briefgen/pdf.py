@@ -1,0 +1,140 @@
+"""pdf: HTML → PDF bytes through WeasyPrint, with a locked-down URL fetcher.
+
+The fetcher serves only briefgen's own assets (the built-in and user template
+folders, the font packages, logos named in a profile) from local files, follows no
+redirects and refuses every other URL, so fact text can never make the renderer read
+a local file or touch the network. Fonts are configured once per process. Output is
+reproducible: dates come from the case, the PDF identifier from the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .paths import builtin_templates_dir, font_dirs
+
+FONT_FILES = {
+    ("Source Sans Pro", 400, "normal"): "SourceSansPro-Regular.ttf",
+    ("Source Sans Pro", 400, "italic"): "SourceSansPro-It.ttf",
+    ("Source Sans Pro", 600, "normal"): "SourceSansPro-Semibold.ttf",
+    ("Source Sans Pro", 600, "italic"): "SourceSansPro-SemiboldIt.ttf",
+    ("Source Sans Pro", 700, "normal"): "SourceSansPro-Bold.ttf",
+    ("Source Sans Pro", 700, "italic"): "SourceSansPro-BoldIt.ttf",
+    ("Source Serif Pro", 400, "normal"): "SourceSerifPro-Regular.ttf",
+    ("Source Serif Pro", 400, "italic"): "SourceSerifPro-It.ttf",
+    ("Source Serif Pro", 600, "normal"): "SourceSerifPro-Semibold.ttf",
+    ("Source Serif Pro", 700, "normal"): "SourceSerifPro-Bold.ttf",
+    ("Source Serif Pro", 700, "italic"): "SourceSerifPro-BoldIt.ttf",
+}
+
+refused_urls: list[str] = []
+"""URLs the fetcher refused during this process (for tests and --verbose)."""
+
+
+class RestrictedFetcher(URLFetcher):
+    """Serves local files under the allowed folders (and exact allowed files); refuses all else."""
+
+    def __init__(self, allowed_dirs: Sequence[Path], allowed_files: Sequence[Path] = ()):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
+        self.allowed_dirs = tuple(p.resolve() for p in allowed_dirs)
+        self.allowed_files = frozenset(p.resolve() for p in allowed_files)
+
+    def _allowed(self, path: Path) -> bool:
+        if path in self.allowed_files:
+            return True
+        return any(path.is_relative_to(d) for d in self.allowed_dirs)
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:  # type: ignore[override]
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            refused_urls.append(url)
+            raise ValueError(f"briefgen refuses to fetch {url!r}: only its own assets are read")
+        path = Path(unquote(parts.path)).resolve()
+        if not self._allowed(path) or not path.is_file():
+            refused_urls.append(url)
+            raise ValueError(f"briefgen refuses to read {path}: not one of its own assets")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+
+@lru_cache(maxsize=1)
+def font_config() -> FontConfiguration:
+    """One font configuration per process (fontconfig set-up is slow)."""
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def font_face_css() -> str:
+    """@font-face rules for the packaged fonts (file URLs, read by the fetcher)."""
+    rules = []
+    found = {p.name: p for d in font_dirs() for p in d.glob("*.ttf")}
+    for (family, weight, style), name in FONT_FILES.items():
+        if name in found:
+            rules.append(
+                f'@font-face {{ font-family: "{family}"; font-weight: {weight}; '
+                f'font-style: {style}; src: url("{found[name].as_uri()}"); }}'
+            )
+    return "\n".join(rules)
+
+
+@lru_cache(maxsize=1)
+def _font_stylesheet() -> CSS:
+    return CSS(string=font_face_css(), font_config=font_config(), url_fetcher=_base_fetcher())
+
+
+@lru_cache(maxsize=1)
+def _base_fetcher() -> RestrictedFetcher:
+    return RestrictedFetcher([builtin_templates_dir(), *font_dirs()])
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Refusals are by design; keep them out of the user's terminal.
+        return "briefgen refuses" not in record.getMessage()
+
+
+logging.getLogger("weasyprint").addFilter(_Quiet())
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+
+def render_pdf(
+    html: str,
+    *,
+    user_dirs: Sequence[Path] = (),
+    allowed_files: Sequence[Path] = (),
+    tagged: bool = True,
+) -> bytes:
+    """Lay out ``html`` and return the PDF bytes.
+
+    The PDF identifier is a hash of the HTML, and the document dates come from the
+    HTML's ``dcterms`` metadata, so the same input gives the same bytes.
+    """
+    return render_pdf_counted(html, user_dirs=user_dirs, allowed_files=allowed_files, tagged=tagged)[0]
+
+
+def render_pdf_counted(
+    html: str,
+    *,
+    user_dirs: Sequence[Path] = (),
+    allowed_files: Sequence[Path] = (),
+    tagged: bool = True,
+) -> tuple[bytes, int]:
+    """:func:`render_pdf`, also returning the number of pages."""
+    fetcher = _base_fetcher()
+    if user_dirs or allowed_files:
+        fetcher = RestrictedFetcher([*fetcher.allowed_dirs, *user_dirs], allowed_files)
+    document = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/", url_fetcher=fetcher)
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+    rendered = document.render(stylesheets=[_font_stylesheet()], font_config=font_config(), pdf_tags=tagged)
+    data = rendered.write_pdf(pdf_identifier=identifier, pdf_tags=tagged, attachments=[])
+    return data, len(rendered.pages)

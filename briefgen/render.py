@@ -1,0 +1,99 @@
+"""render: BriefingView → HTML text through Jinja.
+
+Templates run in Jinja's immutable sandbox with autoescaping on. User template
+folders (``--templates DIR`` or a profile's ``templates:``) are searched first; the
+built-in templates stay reachable as ``builtin/<name>`` so a user template can
+``{% extends "builtin/sections/bluf.html.j2" %}`` and override a single block.
+Fact text only ever arrives as data in the view: it is never compiled as a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from .errors import CaseInvalid, FactError
+from .paths import builtin_templates_dir
+from .view import BriefingView
+
+MAIN_TEMPLATE = "briefing.html.j2"
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """A file loader that refuses template names climbing out of its folder."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):  # type: ignore[no-untyped-def]
+        if ".." in template.split("/") or template.startswith("/") or "\\" in template:
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+
+@lru_cache(maxsize=16)
+def environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
+    """The Jinja environment for a set of user template folders (cached per set)."""
+    builtin = _Loader(str(builtin_templates_dir()))
+    loaders: list[jinja2.BaseLoader] = [_Loader(str(d)) for d in user_dirs]
+    loaders.append(builtin)
+    loaders.append(jinja2.PrefixLoader({"builtin": builtin}))
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    return env
+
+
+def template_files(user_dirs: Sequence[Path] = ()) -> list[Path]:
+    """Every template file that a render may read (for build fingerprints)."""
+    files: list[Path] = []
+    for d in (*user_dirs, builtin_templates_dir()):
+        files.extend(p for p in sorted(Path(d).rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+    return files
+
+
+def _template_error(exc: Exception, user_dirs: Sequence[Path]) -> FactError:
+    """Locate a template error at the template's file and line."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or MAIN_TEMPLATE
+    line = getattr(exc, "lineno", None) or 0
+    if isinstance(exc, (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, jinja2.UndefinedError, SecurityError)):
+        msg = str(getattr(exc, "message", None) or exc)
+    else:
+        msg = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SecurityError):
+        msg = f"the template tried something the sandbox forbids: {msg}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        msg = f"{msg} (see the view data each section receives in docs/templates.md)"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        msg = f"template not found: {msg}"
+    if line == 0:
+        # Runtime errors carry the line in the traceback of the compiled template.
+        tb = exc.__traceback__
+        while tb is not None:
+            fname = tb.tb_frame.f_code.co_filename
+            if fname.endswith((".j2", ".html", ".css")) or "template" in fname:
+                name, line = fname, tb.tb_lineno
+            tb = tb.tb_next
+    return FactError(str(name), line or 1, 1, msg)
+
+
+def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
+    """Render the briefing's HTML. Template problems raise CaseInvalid, located in the template."""
+    env = environment(tuple(user_dirs))
+    try:
+        template = env.get_template(MAIN_TEMPLATE)
+        return template.render(view=view, meta=view.meta)
+    except (jinja2.TemplateError, SecurityError) as exc:
+        raise CaseInvalid([_template_error(exc, user_dirs)]) from None
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
+        # Only user templates can raise these; the built-in ones are tested.
+        if user_dirs:
+            raise CaseInvalid([_template_error(exc, user_dirs)]) from None
+        raise
