@@ -99,9 +99,9 @@ def cmd_check(args: argparse.Namespace, con: Console) -> int:
         found = check_archive(case, case_doc, origins, archive) if archive else []
         errors.extend(found)
         if not found:
-            n_items = sum(len(getattr(case, k)) for k in ("events", "motives", "judgments", "sources", "actors"))
-            extra = ", excerpts verified against the archive" if archive else ""
-            con.info(f"{path}: ok ({n_items} sources, actors, events, motives and judgments{extra})")
+            counts = ", ".join(f"{len(getattr(case, k))} {k}" for k in ("sources", "events", "motives", "judgments"))
+            extra = "; every excerpt found in the archive" if archive else ""
+            con.info(f"{path}: ok ({counts}{extra})")
     if errors:
         raise CaseInvalid(errors)
     return EXIT_OK

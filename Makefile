@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine (no root needed):
+#   make briefings   create .venv, install briefgen, build every case and audience into output/
+#   make test        create .venv if needed, install the test tools, run the tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: briefings test check lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+briefings: $(STAMP)
+	$(BIN)/briefgen build
+
+check: $(STAMP)
+	$(BIN)/briefgen check --archive ../shared/seeds
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check briefgen tests bench
+	$(BIN)/ruff format --check briefgen
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf output/*/ build dist *.egg-info

@@ -1,0 +1,90 @@
+"""Golden tests: the view data each audience gets from the minimal case.
+
+One parametrised runner; `pytest --update-golden` rewrites the expected files after an
+intended change (review the diff before committing it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from briefgen import load_case
+from briefgen.audiences import load_audiences
+from briefgen.render import render_html
+from briefgen.selfcheck import html_problems
+from briefgen.view import build_view
+from conftest import MINIMAL
+
+GOLDEN = Path(__file__).parent / "golden"
+AUDIENCES = ["analyst", "executive", "public"]
+
+
+def view_json(audience: str) -> str:
+    view = build_view(load_case(MINIMAL), load_audiences()[audience])
+    data = dataclasses.asdict(view)
+    data["meta"]["generator"] = "briefgen (version)"
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_view_matches_golden(audience: str, update_golden: bool) -> None:
+    expected = GOLDEN / f"minimal-{audience}.view.json"
+    actual = view_json(audience)
+    if update_golden or not expected.exists():
+        expected.write_text(actual, encoding="utf-8")
+    assert actual == expected.read_text(encoding="utf-8"), f"view of {audience} changed; rerun with --update-golden if intended"
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_html_is_sound_and_stable(audience: str) -> None:
+    case = load_case(MINIMAL)
+    aud = load_audiences()[audience]
+    first = render_html(build_view(case, aud))
+    assert html_problems(first) == []
+    assert render_html(build_view(load_case(MINIMAL), aud)) == first  # same bytes twice
+
+
+def test_releasability_by_audience() -> None:
+    case = load_case(MINIMAL)
+    auds = load_audiences()
+    analyst = build_view(case, auds["analyst"])
+    public = build_view(case, auds["public"])
+    executive = build_view(case, auds["executive"])
+    # The analyst sees the AMBER judgment, so the whole briefing is AMBER.
+    assert "kj-secret" in analyst.included_ids and analyst.meta.marking == "AMBER"
+    # The public sees only CLEAR items: one event, one bluf paragraph, one source.
+    assert public.meta.marking == "CLEAR"
+    assert public.included_ids == ["e3", "s1"]
+    assert [p.html for p in public.bluf] and not public.overview and not public.judgments
+    assert "Internal note text" not in render_html(public)
+    # The executive limit is AMBER: it shows the AMBER judgment, so it is marked AMBER.
+    assert executive.meta.marking == "AMBER"
+
+
+def test_matrix_links_shared_motives_across_the_row() -> None:
+    view = build_view(load_case(MINIMAL), load_audiences()["analyst"])
+    (row,) = view.matrix
+    assert row.label == "Domestic politics" and row.shared
+    north, south = row.cells
+    assert north[0].mirror == ("mv-m2", "Elections too", "South")
+    assert south[0].mirror == ("mv-m1", "Elections", "North")
+
+
+def test_endnotes_link_both_ways() -> None:
+    view = build_view(load_case(MINIMAL), load_audiences()["analyst"])
+    html = render_html(view)
+    for note in view.endnotes:
+        assert f'id="{note.anchor}"' in html
+        for back in note.backrefs:
+            assert f'id="{back}"' in html and f'href="#{back}"' in html
+            assert f'href="#{note.anchor}"' in html
+
+
+def test_key_figures_are_computed() -> None:
+    view = build_view(load_case(MINIMAL), load_audiences()["analyst"])
+    figures = {k.id: k.value for k in view.key_figures}
+    assert figures == {"kf-killed": "at least 2", "kf-days": "about 6 days"}

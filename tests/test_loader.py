@@ -1,0 +1,123 @@
+"""Loading and validating: the minimal case loads; mistakes are located precisely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from briefgen import load_case
+from briefgen.errors import CaseInvalid
+from conftest import MINIMAL, MINIMAL_ARCHIVE, ROOT, run_cli
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(CaseInvalid) as info:
+        load_case(path)
+    return [e.format() for e in info.value.errors]
+
+
+def test_minimal_case_loads() -> None:
+    case = load_case(MINIMAL)
+    assert case.id == "minimal"
+    assert [p.id for p in case.info.parties] == ["north", "south"]
+    assert len(case.events) == 3 and len(case.motives) == 2
+    assert len(case.fingerprint) == 64
+    assert case.index()["m1"].mirror == "m2"
+
+
+def test_fingerprint_follows_content(case_copy: Path) -> None:
+    before = load_case(case_copy).fingerprint
+    p = case_copy / "events.yaml"
+    p.write_text(p.read_text().replace("South responded.", "South responded at once."))
+    assert load_case(case_copy).fingerprint != before
+
+
+def test_wrong_value_is_located_at_the_value(case_copy: Path) -> None:
+    p = case_copy / "motives.yaml"
+    text = p.read_text().replace("salience: high", "salience: huge", 1)
+    p.write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "salience: huge" in l)
+    errs = errors_of(case_copy)
+    assert len(errs) == 1
+    assert errs[0].startswith(f"{case_copy / 'motives.yaml'}:{line}:15: 'huge' is not allowed for 'salience'")
+    assert "'high', 'medium' or 'low'" in errs[0]
+
+
+def test_unknown_key_suggests_the_right_one(case_copy: Path) -> None:
+    p = case_copy / "events.yaml"
+    p.write_text(p.read_text().replace("    location: Border", "    locaton: Border"))
+    (err,) = errors_of(case_copy)
+    assert "unknown field 'locaton'; did you mean 'location'?" in err
+    assert "events.yaml:9:5:" in err
+
+
+def test_missing_field_and_dangling_reference(case_copy: Path) -> None:
+    p = case_copy / "motives.yaml"
+    p.write_text(p.read_text().replace("    confidence: low\n", "", 1))
+    errs = errors_of(case_copy)
+    assert any("required field 'confidence' is missing" in e for e in errs)
+    # References are checked once the files validate.
+    p.write_text(p.read_text().replace("    salience: medium\n", "    salience: medium\n    confidence: low\n"))
+    q = case_copy / "events.yaml"
+    q.write_text(q.read_text().replace("parties: [south]", "parties: [sout]"))
+    errs = errors_of(case_copy)
+    assert len(errs) == 1 and "no party has the id 'sout'; did you mean 'south'?" in errs[0]
+
+
+def test_mirror_must_agree_and_cross_parties(case_copy: Path) -> None:
+    p = case_copy / "motives.yaml"
+    p.write_text(p.read_text().replace("    mirror: m2", "    mirror: m1"))
+    errs = errors_of(case_copy)
+    assert any("a mirror motive must belong to another party" in e for e in errs)
+
+
+def test_date_precision_must_match_the_date(case_copy: Path) -> None:
+    p = case_copy / "events.yaml"
+    p.write_text(p.read_text().replace("{date: 2024-01-18, precision: day}", "{date: 2024-01, precision: day}"))
+    (err,) = errors_of(case_copy)
+    assert "precision 'day' needs a full date YYYY-MM-DD" in err
+
+
+def test_all_errors_of_all_files_in_one_run(case_copy: Path) -> None:
+    (case_copy / "events.yaml").write_text((case_copy / "events.yaml").read_text().replace("kind: strike", "kind: bombing", 1))
+    (case_copy / "sources.yaml").write_text((case_copy / "sources.yaml").read_text().replace("reliability: B", "reliability: Z"))
+    errs = errors_of(case_copy)
+    assert len(errs) == 2
+    assert errs == sorted(errs)
+
+
+def test_archive_check_finds_every_excerpt_and_flags_an_edited_one(case_copy: Path) -> None:
+    ok = run_cli("check", str(MINIMAL), "--archive", str(MINIMAL_ARCHIVE))
+    assert ok.returncode == 0, ok.stderr
+    assert "every excerpt found in the archive" in ok.stdout
+    p = case_copy / "events.yaml"
+    p.write_text(p.read_text().replace('excerpt: "South responded"', 'excerpt: "South responded firmly"'))
+    bad = run_cli("check", str(case_copy), "--archive", str(MINIMAL_ARCHIVE))
+    assert bad.returncode == 1
+    assert "excerpt not found in the archived text of 's2'" in bad.stderr
+    assert "events.yaml:26:31:" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_archive_check_tolerates_quote_dash_and_space_variants(case_copy: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "s1.txt").write_text("North  and South\nstepped back. North fired missiles and at least two people died.")
+    (archive / "s2.txt").write_text("South responded in kind.")
+    p = case_copy / "case.yaml"
+    p.write_text(p.read_text().replace('excerpt: "stepped back"', 'excerpt: "North and South stepped back"'))
+    assert run_cli("check", str(case_copy), "--archive", str(archive)).returncode == 0
+
+
+def test_check_exit_codes_and_no_weasyprint_import() -> None:
+    assert run_cli("check", "no/such/case").returncode == 1
+    assert run_cli("check", "--no-such-option").returncode == 2
+    code = (
+        "import sys; from briefgen.cli import main; rc = main(['check', %r, '-q']);"
+        "print(rc, 'weasyprint' in sys.modules, 'jinja2' in sys.modules)" % str(MINIMAL)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
