@@ -24,6 +24,17 @@ EXAMPLES = {
     "audiences": """examples:
   briefgen audiences                      list the built-in profiles
   briefgen audiences --audiences my-profiles/""",
+    "distribute": """examples:
+  briefgen distribute lists/board.yaml                 a stamped PDF for everyone on the list, and a register
+  briefgen distribute lists/board.yaml --out /tmp/copies
+  briefgen distribute lists/board.yaml --case facts/my-case --audiences my-profiles/
+
+a list (copies are numbered per audience, in list order):
+  case: ../facts/my-case            # relative to the list file
+  edition_label: Edition 4 (final)  # optional; default 'Edition N'
+  recipients:
+    - {name: Ana Lima, organisation: Foreign Office, audience: executive}
+    - {name: Jo Park, organisation: Ops Centre, audience: analyst, marking: RED, email: jo@example.org}""",
 }
 
 
@@ -122,4 +133,24 @@ def register(add: Callable[..., Any]) -> None:
     p = add("build", cmd_build, "build HTML and PDF briefings (only what changed)")
     add_build_options(p)
     p = add("audiences", cmd_audiences, "list the audience profiles")
+    p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")
+    from .scaffold import NEW_EXAMPLES, add_arguments, cmd_new  # stdlib-only at import
+
+    p = add("new", cmd_new, "start a new case folder with a commented example of every kind of fact")
+    p.epilog = NEW_EXAMPLES  # its EXAMPLES entry lives with the command, in scaffold.py
+    add_arguments(p)
+    from .commands_editing import register as register_editing  # diff, watch, serve
+
+    register_editing(add)
+
+    def cmd_distribute(args: argparse.Namespace, con: Any) -> int:
+        from .distribution import cmd_distribute as run  # imported on use: keeps start-up quick
+
+        return run(args, con)
+
+    p = add("distribute", cmd_distribute, "write a stamped PDF copy per recipient of a distribution list, and a register")
+    p.add_argument("list", metavar="LIST.yaml", help="the distribution list")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: the list's 'out', else output)")
+    p.add_argument("--case", metavar="CASE_DIR", help="case folder (default: the list's 'case')")
+    p.add_argument("--templates", action="append", metavar="DIR", help="template folder searched before the built-in ones")
     p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")

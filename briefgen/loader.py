@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import CaseInvalid, FactError
 from .models import ITEM_KINDS, Case
 from .models.files import FILE_KINDS, kind_of
-from .yamlsafe import Document, load_file
+from .yamlsafe import Document, parse_bytes, read_limited
 
 Loc = tuple[str | int, ...]
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -88,11 +88,12 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
         if kind is None or f.suffix != ".yaml":
             errors.append(FactError.at_file(shown, _unknown_file_message(f)))
             continue
-        raw = f.read_bytes()
-        hasher.update(f.name.encode() + b"\0" + hashlib.sha256(raw).digest())
-        file_hashes[f.name] = hashlib.sha256(raw).hexdigest()
         try:
-            doc = load_file(f, shown)
+            # Read once (size-checked before reading): the bytes hashed are the bytes parsed.
+            raw = read_limited(f, shown)
+            hasher.update(f.name.encode() + b"\0" + hashlib.sha256(raw).digest())
+            file_hashes[f.name] = hashlib.sha256(raw).hexdigest()
+            doc = parse_bytes(raw, shown)
         except CaseInvalid as exc:
             errors.extend(exc.errors)
             continue

@@ -1,21 +1,94 @@
 """write: put files in place atomically, so a failed or killed build never leaves a
-truncated output; a file is either the old one or the complete new one."""
+truncated output; a file is either the old one or the complete new one.
+
+A write goes through a temporary file ``.<name>.<pid>.<random>.tmp`` next to the
+output. A process killed outright (SIGKILL, power loss) cannot delete its temporary
+file; the next write into the same folder removes such leftovers (those whose process
+is gone), so they never pile up.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
 from .errors import OutputError
 
 
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp$")
+"""A temporary file of :func:`write_atomic` (the pid is missing in those of older versions)."""
+_STALE_AFTER = 600.0
+"""Seconds after which a temporary file whose writer cannot be identified counts as left over."""
+
+
+def _writer_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    if os.name == "nt":  # os.kill would terminate the process there; rely on age instead
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but belongs to someone else
+        return False
+    return False
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete temporary files that killed writes left in ``folder``; return what was removed.
+
+    A file counts as left over when the process named in it is gone (or, when no live
+    process can be named, when it is older than a few minutes). Writes in progress in
+    other processes are never touched.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in folder.glob(".*.tmp") if p.is_file()]
+    except OSError:
+        return removed
+    now = time.time()
+    for p in candidates:
+        m = _TEMP_NAME.match(p.name)
+        if m is None:  # not one of ours
+            continue
+        try:
+            stale = m["pid"] is not None and _writer_gone(int(m["pid"]))
+            stale = stale or now - p.stat().st_mtime > _STALE_AFTER
+            if stale:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` survive a power cut (where the platform allows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename.
+
+    Left-over temporary files of killed earlier writes in the folder are removed first."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        remove_stale_temps(folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions") from None
     try:
@@ -25,6 +98,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        _sync_folder(folder)
     except BaseException as exc:
         try:
             os.unlink(tmp)

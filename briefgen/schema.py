@@ -6,15 +6,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from .audiences import Profile
+from .distribution import DistributionList
 from .models.files import FILE_KINDS
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {**FILE_KINDS, "audience": Profile, "distribution": DistributionList}
+"""Every kind of YAML file briefgen reads: fact files, audience profiles, distribution lists."""
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 """Where the package ships its schemas (so editors can point at them)."""
 
 
 def schema_for(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind of fact file."""
-    model = FILE_KINDS[kind]
+    """The JSON Schema of one kind of YAML file (a fact file kind, `audience` or `distribution`)."""
+    model = SCHEMA_MODELS[kind]
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://briefgen.invalid/schemas/{kind}.schema.json"
@@ -31,7 +38,7 @@ def write_schemas(out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in FILE_KINDS:
+    for kind in SCHEMA_MODELS:
         p = out / f"{kind}.schema.json"
         write_atomic(p, schema_text(kind).encode())
         written.append(p)

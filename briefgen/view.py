@@ -134,6 +134,8 @@ class Meta:
     note: str | None
     single_source: str | None
     """Label of the one lower-reliability source the item rests on, or None."""
+    flag_marking: str | None = None
+    """The item's marking when it is more restrictive than the case's default (portion mark)."""
 
 
 @dataclass
@@ -567,6 +569,9 @@ class _Builder:
             verification=ver,
             note=item.note if self.profile.show_notes else None,
             single_source=single,
+            flag_marking=item.marking
+            if item.marking and MARKING_ORDER[item.marking] > MARKING_ORDER[self.default_marking]
+            else None,
         )
 
     def paragraphs(self, narratives: Sequence[Any], prefix: str) -> list[Paragraph]:
@@ -612,7 +617,7 @@ class _Builder:
                 )
             )
         if self.summary:
-            out = out[: self.profile.summary_limit + 1]
+            out = out[: self.profile.summary_limit + 2]
         return out
 
     def key_figures(self) -> list[KeyFigureView]:
@@ -701,7 +706,7 @@ class _Builder:
         if source_id is None or source_id not in self.sources:
             return ""
         s = self.sources[source_id]
-        return s.publisher or s.author or (s.title or source_id)
+        return s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
 
     def motives(self) -> tuple[list[MatrixRow], list[PartyMotives]]:
         titles = {m.id: m for m in self.case.motives}

@@ -7,7 +7,10 @@ YAML would otherwise do silently:
 * YAML 1.2 core scalars: ``yes``/``no``/``on``/``NO`` stay text, ``2024-01-16``
   stays text (the models parse dates), only ``true``/``false`` are booleans;
 * duplicate keys, non-text keys, tabs and merge keys (``<<``) are errors;
-* aliases are bounded (count and expanded size) so an alias bomb is refused at once;
+* aliases are bounded (count and expanded size) so an alias bomb is refused at once,
+  and an alias may not stand for a collection it sits inside (no self-containing data);
+* text may not hold characters YAML itself forbids (control characters, lone
+  surrogates), even when written as escapes such as ``"\\0"`` or ``"\\ud800"``;
 * nesting depth, file size and encoding (UTF-8, no byte-order mark) are checked.
 
 The result is a :class:`Document`: the data plus a map from each value's path
@@ -16,6 +19,7 @@ The result is a :class:`Document`: the data plus a map from each value's path
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,10 @@ MAX_ALIAS_EXPANSION = 100_000
 Path_ = tuple[str | int, ...]
 
 _CParser = getattr(yaml, "CParser", None)
+# Characters YAML forbids in a stream; escapes in double-quoted text can still produce
+# them, and they break later stages (UTF-8 encoding of the HTML, the PDF's text).
+_NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MAX_INT_DIGITS = 1000
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
@@ -98,11 +106,13 @@ def _resolve_plain(value: str) -> Any:
         if _BOOL_FALSE.match(value):
             return False
         if _INT.match(value):
+            if len(value) > _MAX_INT_DIGITS:
+                raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
             return int(value)
-        if _INT_OCT.match(value):
-            return int(value[2:], 8)
-        if _INT_HEX.match(value):
-            return int(value[2:], 16)
+        if _INT_OCT.match(value) or _INT_HEX.match(value):
+            if len(value) > _MAX_INT_DIGITS:
+                raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
+            return int(value[2:], 8 if value[1] == "o" else 16)
         if _FLOAT.match(value):
             return float(value)
         if _INF.match(value):
@@ -110,6 +120,16 @@ def _resolve_plain(value: str) -> Any:
         if _NAN.match(value):
             return float("nan")
     return value
+
+
+def _scalar(event: Any, tag: str | None) -> Any:
+    """The value of an allowed scalar: plain text resolved by the YAML 1.2 core schema,
+    quoted or ``!!str`` text kept as written."""
+    if event.style is None and event.implicit[0] and tag in _PLAIN_STR_TAGS:
+        return _resolve_plain(event.value) if tag is None else event.value
+    if tag in (None, "!", "tag:yaml.org,2002:str"):
+        return event.value
+    return _resolve_plain(event.value)
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -133,17 +153,21 @@ def _count(value: Any) -> int:
     return n
 
 
-def _decode(raw: bytes, path: str) -> str:
-    if len(raw) > MAX_FILE_BYTES:
+def _check_size(size: int, path: str) -> None:
+    if size > MAX_FILE_BYTES:
         raise CaseInvalid(
             [
                 FactError.at_file(
                     path,
-                    f"file is {len(raw):,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit; "
+                    f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit; "
                     "split it into several files of the same kind (for example events-2024-01.yaml)",
                 )
             ]
         )
+
+
+def _decode(raw: bytes, path: str) -> str:
+    _check_size(len(raw), path)
     if raw.startswith(b"\xef\xbb\xbf"):
         raise CaseInvalid(
             [
@@ -263,10 +287,10 @@ def parse_text(text: str, path: str) -> Document:
         frame[2] = _NO_KEY
         return p
 
-    parser = (
-        _CParser(text) if _CParser is not None else yaml.SafeLoader(text)  # type: ignore[misc]
-    )
+    parser: Any = None
     try:
+        # Inside the try: the pure-Python reader checks for forbidden characters at once.
+        parser = _CParser(text) if _CParser is not None else yaml.SafeLoader(text)  # type: ignore[misc]
         while True:
             event = parser.get_event()
             if event is None:
@@ -283,17 +307,32 @@ def parse_text(text: str, path: str) -> Document:
                         )
                     )
                     value: Any = event.value
-                elif event.style is None and event.implicit[0] and tag in _PLAIN_STR_TAGS:
-                    value = _resolve_plain(event.value) if tag is None else event.value
-                elif tag in (None, "!", "tag:yaml.org,2002:str"):
-                    value = event.value
                 else:
-                    value = _resolve_plain(event.value)
+                    try:
+                        value = _scalar(event, tag)
+                    except ValueError as exc:  # a number too long to be one
+                        errors.append(FactError(path, *_mark(event), str(exc)))
+                        value = event.value
+                if isinstance(value, str):
+                    bad = _NON_PRINTABLE.search(value)
+                    if bad:
+                        errors.append(
+                            FactError(
+                                path,
+                                *_mark(event),
+                                f"the text holds the character U+{ord(bad.group()):04X}, which fact files may not "
+                                "contain (a control character or half of a broken character); delete it",
+                            )
+                        )
                 attach(value, _mark(event), event.anchor)
             elif etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
                 if event.tag not in _ALLOWED_TAGS:
                     errors.append(
-                        FactError(path, *_mark(event), f"tag '{event.tag}' is not allowed")
+                        FactError(
+                            path,
+                            *_mark(event),
+                            f"tag '{event.tag}' is not allowed; fact files hold plain text, numbers, lists and mappings",
+                        )
                     )
                 if len(stack) >= MAX_DEPTH:
                     raise CaseInvalid(
@@ -324,6 +363,13 @@ def parse_text(text: str, path: str) -> Document:
                     attach(None, start, None)
                     continue
                 value, size = anchors[event.anchor]
+                if any(frame[0] is value for frame in stack):
+                    # '&a [*a]': the alias would make the data contain itself.
+                    errors.append(
+                        FactError(path, *start, f"alias '*{event.anchor}' stands for a value it is part of")
+                    )
+                    attach(None, start, None)
+                    continue
                 size = _count(value)
                 expansion += size
                 if expansion > MAX_ALIAS_EXPANSION:
@@ -356,8 +402,31 @@ def parse_text(text: str, path: str) -> Document:
         hint = _syntax_hint(problem)
         errors.append(FactError(path, line, col, f"YAML syntax error: {problem}{hint}"))
         raise CaseInvalid(errors) from None
-    except yaml.YAMLError as exc:  # reader errors (control characters) and the like
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, typed or pasted in
+        before = text[: exc.position] if isinstance(exc.position, int) else ""
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else 0
+        errors.append(
+            FactError(
+                path,
+                line,
+                col,
+                f"the character U+{code:04X} is not allowed in a fact file (a control character, often "
+                "brought in by copy-paste); delete it",
+            )
+        )
+        raise CaseInvalid(errors) from None
+    except yaml.YAMLError as exc:
         errors.append(FactError(path, 1, 1, f"YAML could not be read: {exc}"))
+        raise CaseInvalid(errors) from None
+    except ValueError:  # an escape naming no character, such as "\\U00110000"
+        where = getattr(parser, "get_mark", None)
+        mark = where() if where else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        errors.append(
+            FactError(path, line, col, "an escape in quoted text (\\u or \\U) names a character that does not exist")
+        )
         raise CaseInvalid(errors) from None
     finally:
         dispose = getattr(parser, "dispose", None)
@@ -389,12 +458,25 @@ def _syntax_hint(problem: str) -> str:
     return ""
 
 
-def load_file(path: str | Path, display: str | None = None) -> Document:
-    """Read and parse one YAML file; errors name ``display`` (default: the path)."""
-    p = Path(path)
+def read_limited(path: str | Path, display: str | None = None) -> bytes:
+    """The bytes of a fact file, refusing one over :data:`MAX_FILE_BYTES` without reading it all."""
     shown = display or str(path)
     try:
-        raw = p.read_bytes()
+        with open(path, "rb") as fh:
+            _check_size(os.fstat(fh.fileno()).st_size, shown)
+            # Read one byte more than the limit: enough to notice a file that grew meanwhile.
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise CaseInvalid([FactError.at_file(shown, f"cannot read file: {exc.strerror}")]) from None
-    return parse_text(_decode(raw, shown), shown)
+    return raw
+
+
+def parse_bytes(raw: bytes, display: str) -> Document:
+    """Check the encoding of a file's bytes and parse them (see :func:`parse_text`)."""
+    return parse_text(_decode(raw, display), display)
+
+
+def load_file(path: str | Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file; errors name ``display`` (default: the path)."""
+    shown = display or str(path)
+    return parse_bytes(read_limited(path, shown), shown)

@@ -1,0 +1,389 @@
+"""distribute: one briefing per audience, laid out once, then a stamped copy per recipient.
+
+A distribution list (YAML, described by :class:`DistributionList`) names a case and
+its recipients. For each audience on the list the usual pipeline runs once
+(load → view → HTML → PDF); :mod:`briefgen.stamp` then turns that one PDF into a copy
+per recipient, every page stamped "Prepared for NAME (ORGANISATION) · Copy N of M ·
+edition · TLP marking". Beside the copies goes a register (CSV and JSON) naming each
+copy's recipient, file and SHA-256, so a copy found elsewhere can be traced.
+
+Everything is checked before anything is written: the list, the case, the audiences,
+and each recipient's marking against the marking of the briefing they would get.
+Copies are written atomically one by one, the register last.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
+
+from .audiences import Audience, AudienceName
+from .errors import CaseInvalid, FactError, OutputError, UsageError
+from .models.common import MARKING_ORDER, Marking, Strict
+from .output import safe_name, write_atomic
+from .yamlsafe import Document, load_file
+
+REGISTER = "register"
+"""Base name of the register files (``register.csv``, ``register.json``) in ``<out>/<case>/``."""
+
+Progress = Callable[[str, int, int], None]
+
+# Characters that would make a stamp lie about itself: control characters, and the
+# bidirectional overrides that can make "Alice" display as something else.
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _printable(value: str) -> str:
+    for c in value:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS:
+            raise ValueError(f"must not contain control or direction-override characters (found U+{ord(c):04X})")
+    return value
+
+
+Person = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable)]
+PathText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_printable)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254)]
+
+
+class Recipient(Strict):
+    """One person who receives a copy."""
+
+    name: Person = Field(description="The recipient's name, as stamped on every page of their copy.")
+    organisation: Person = Field(description="Their organisation, stamped after the name in brackets.")
+    audience: AudienceName = Field(
+        description="Which edition they get: the name of an audience profile (`briefgen audiences` lists them)."
+    )
+    marking: Marking | None = Field(
+        default=None,
+        description="Handling marking (TLP) stamped on this copy. It may be more restrictive than the "
+        "briefing's own marking, never less; default: the briefing's own marking.",
+    )
+    email: Email | None = Field(default=None, description="Where the copy is sent; recorded in the register only.")
+
+
+class DistributionList(Strict):
+    """A distribution list (`briefgen distribute LIST.yaml`): who gets which briefing of a case.
+
+    Copies are numbered per audience, in list order: the third recipient of the
+    analyst edition gets 'Copy 3 of M', M being the number of analyst copies."""
+
+    case: PathText = Field(description="The case folder, relative to this list file (`--case` overrides it).")
+    edition_label: Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_printable)] | None = (
+        Field(default=None, description="How the edition is named on each copy; default 'Edition N' from the case.")
+    )
+    out: PathText | None = Field(
+        default=None,
+        description="Output folder, relative to this list file (`--out` overrides it); default `output`. "
+        "Copies go to `<out>/<case>/<audience>/copy-NNN-<name>.pdf`, the register to `<out>/<case>/register.csv` and `.json`.",
+    )
+    recipients: list[Recipient] = Field(
+        min_length=1, max_length=10_000, description="Who gets a copy. The same name, organisation and audience twice is an error."
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _same_person(r: Recipient) -> tuple[str, str, str]:
+    def norm(s: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", s).split()).casefold()
+
+    return (norm(r.name), norm(r.organisation), r.audience)
+
+
+def load_list(path: Path) -> tuple[DistributionList, Document]:
+    """Read and validate a distribution list; every problem is raised together, located."""
+    from .loader import display_path, translate
+
+    doc = load_file(path, display_path(path))
+    if not isinstance(doc.data, dict):
+        raise CaseInvalid([doc.error((), "a distribution list must be a mapping (case:, recipients: ...) at its top level")])
+    try:
+        lst = DistributionList.model_validate(doc.data)
+    except ValidationError as exc:
+        raise CaseInvalid(translate(exc, doc, DistributionList)) from None
+    errors = []
+    first: dict[tuple[str, str, str], int] = {}
+    for i, r in enumerate(lst.recipients):
+        key = _same_person(r)
+        if key in first:
+            line = doc.locate(("recipients", first[key]))[0]
+            errors.append(
+                doc.error(("recipients", i), f"{r.name} ({r.organisation}) is already on the list for the {r.audience} edition (line {line})")
+            )
+        else:
+            first[key] = i
+    if errors:
+        raise CaseInvalid(errors)
+    return lst, doc
+
+
+# ---------------------------------------------------------------- distributing
+
+
+@dataclass(frozen=True)
+class DistributeOptions:
+    """Overrides of what the list says, and where user templates and profiles are."""
+
+    out: Path | None = None
+    """Output folder; None: the list's `out`, else `output`."""
+    case: Path | None = None
+    """Case folder; None: the list's `case`."""
+    templates: tuple[Path, ...] = ()
+    audience_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class CopyRecord:
+    """One line of the register."""
+
+    recipient: str
+    organisation: str
+    email: str
+    audience: str
+    file: str
+    """Relative to the output folder, with forward slashes."""
+    copy: int
+    copies: int
+    edition: int
+    edition_label: str
+    marking: str
+    pages: int
+    sha256: str
+
+
+@dataclass
+class DistributionReport:
+    copies: list[CopyRecord] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
+    register_csv: Path | None = None
+    register_json: Path | None = None
+    layouts: dict[str, float] = field(default_factory=dict)
+    """Seconds each audience's one layout took."""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Edition:
+    """One audience's briefing, decided (view, HTML) before any layout."""
+
+    audience: Audience
+    html: str
+    marking: str
+    recipients: list[tuple[int, Recipient]]
+
+
+def copy_path(out: Path, case_id: str, audience: str, number: int, copies: int, name: str) -> Path:
+    """Where copy ``number`` goes: ``<out>/<case>/<audience>/copy-NNN-<name>.pdf``.
+
+    Every part is passed through :func:`safe_name`, and the result is checked to lie
+    inside ``out`` (symlinks resolved), whatever the name holds."""
+    width = max(3, len(str(copies)))
+    path = out / safe_name(case_id) / safe_name(audience) / f"copy-{number:0{width}d}-{safe_name(name)}.pdf"
+    if not path.resolve().is_relative_to(out.resolve()):
+        raise OutputError(f"{path}: refusing to write outside the output folder {out}")
+    return path
+
+
+def _csv_cell(value: object) -> object:
+    # A cell starting with = + - @ is run as a formula by spreadsheets: names are data.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def distribute(list_path: Path, options: DistributeOptions = DistributeOptions(), progress: Progress | None = None) -> DistributionReport:
+    """Write a stamped copy for every recipient on the list, then the register.
+
+    Raises CaseInvalid (and writes nothing) when the list, the case, a profile or a
+    recipient's marking is wrong; OutputError when a file cannot be written (copies
+    already written stay, complete)."""
+    from . import pdf  # WeasyPrint: imported only when there is something to lay out
+    from .audiences import load_audiences
+    from .loader import load_case
+    from .render import render_html
+    from .selfcheck import html_problems
+    from .stamp import Stamp, StampedDocument
+    from .view import build_view
+
+    for t in options.templates:
+        if not t.is_dir():
+            raise UsageError(f"--templates {t}: no such folder")
+    lst, doc = load_list(list_path)
+    base = list_path.parent
+    case_dir = options.case if options.case is not None else base / lst.case
+    out = options.out if options.out is not None else (base / lst.out if lst.out else Path("output"))
+
+    errors: list[FactError] = []
+    if not case_dir.is_dir():
+        where = f"{case_dir}" + ("" if options.case else " (relative to the list's folder)")
+        errors.append(
+            FactError(str(case_dir), 0, 0, "case folder does not exist")
+            if options.case
+            else doc.error(("case",), f"case folder not found: {where}")
+        )
+    audiences = load_audiences(list(options.audience_dirs))
+    for i, r in enumerate(lst.recipients):
+        if r.audience not in audiences:
+            errors.append(
+                doc.error(("recipients", i, "audience"), f"unknown audience '{r.audience}'; available: {', '.join(sorted(audiences))}")
+            )
+    if errors:
+        raise CaseInvalid(errors)
+    case = load_case(case_dir)
+
+    # Decide every edition (and so its marking) before laying anything out.
+    editions: dict[str, _Edition] = {}
+    for i, r in enumerate(lst.recipients):
+        if r.audience not in editions:
+            aud = audiences[r.audience]
+            view = build_view(case, aud)
+            html = render_html(view, _user_dirs(options, aud))
+            problems = html_problems(html)
+            if problems:
+                raise CaseInvalid([FactError(str(aud.source), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems])
+            editions[r.audience] = _Edition(aud, html, view.meta.marking, [])
+        edition = editions[r.audience]
+        if r.marking is not None and MARKING_ORDER[r.marking] < MARKING_ORDER[edition.marking]:
+            errors.append(
+                doc.error(
+                    ("recipients", i, "marking"),
+                    f"TLP:{r.marking} is less restrictive than the {r.audience} briefing's own marking "
+                    f"TLP:{edition.marking}; a copy may be marked the same or more restrictive, never less",
+                )
+            )
+        edition.recipients.append((i, r))
+    if errors:
+        raise CaseInvalid(errors)
+
+    # One layout per audience: the slow step, never repeated per recipient.
+    report = DistributionReport()
+    laid_out: dict[str, tuple[bytes, int]] = {}
+    total = len(editions) + len(lst.recipients)  # progress steps: layouts, then copies
+    done = 0
+    for name, edition in editions.items():
+        t0 = time.perf_counter()
+        aud = edition.audience
+        allowed = (aud.logo_path,) if aud.logo_path else ()
+        data, pages = pdf.render_pdf_counted(edition.html, user_dirs=_user_dirs(options, aud), allowed_files=allowed)
+        report.layouts[name] = time.perf_counter() - t0
+        done += 1
+        if progress:
+            progress(f"{case.id}/{name} briefing (laid out once, {pages} pages)", done, total)
+        limit = aud.profile.max_pages
+        if limit is not None and pages > limit:
+            errors.append(
+                FactError(str(aud.source), 1, 1, f"the {name} briefing runs to {pages} pages, more than max_pages {limit}")
+            )
+        laid_out[name] = (data, pages)
+    if errors:
+        raise CaseInvalid(errors)
+
+    # Stamp and write, copy by copy.
+    case_folder = out / safe_name(case.id)
+    edition_text = lst.edition_label or f"Edition {case.info.edition}"
+    records: dict[int, CopyRecord] = {}
+    for name, edition in editions.items():
+        data, pages = laid_out[name]
+        m = len(edition.recipients)
+        stamps = [
+            Stamp(r.name, r.organisation, n, m, edition_text, r.marking or edition.marking)
+            for n, (_, r) in enumerate(edition.recipients, start=1)
+        ]
+        copies = StampedDocument(data).copies(stamps)
+        for n, ((i, r), stamp, copy) in enumerate(zip(edition.recipients, stamps, copies), start=1):
+            path = copy_path(out, case.id, name, n, m, r.name)
+            write_atomic(path, copy.data)
+            if copy.missing_glyphs:
+                report.warnings.append(
+                    f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed font and print "
+                    "as empty boxes; the full name is in the copy's text, metadata and the register"
+                )
+            records[i] = CopyRecord(
+                recipient=r.name,
+                organisation=r.organisation,
+                email=r.email or "",
+                audience=name,
+                file=path.relative_to(out).as_posix(),
+                copy=n,
+                copies=m,
+                edition=case.info.edition,
+                edition_label=edition_text,
+                marking=f"TLP:{stamp.marking}",
+                pages=pages,
+                sha256=hashlib.sha256(copy.data).hexdigest(),
+            )
+            report.paths.append(path)
+            done += 1
+            if progress:
+                progress(str(path), done, total)
+
+    # The register, last: in list order, so it reads like the list it came from.
+    report.copies = [records[i] for i in sorted(records)]
+    report.register_csv, report.register_json = _write_register(case_folder, report.copies, lst, list_path, case)
+    return report
+
+
+def _user_dirs(options: DistributeOptions, aud: Audience) -> tuple[Path, ...]:
+    return tuple(options.templates) + ((aud.templates_dir,) if aud.templates_dir else ())
+
+
+def _write_register(folder: Path, copies: list[CopyRecord], lst: DistributionList, list_path: Path, case: Any) -> tuple[Path, Path]:
+    """Write ``register.csv`` and ``register.json``; no clock and no absolute paths, so a
+    rerun writes the same bytes."""
+    rows = [asdict(c) for c in copies]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    register = {
+        "case": case.id,
+        "case_fingerprint": case.fingerprint,
+        "list": list_path.name,
+        "list_sha256": hashlib.sha256(list_path.read_bytes()).hexdigest(),
+        "edition": case.info.edition,
+        "edition_label": lst.edition_label or f"Edition {case.info.edition}",
+        "copies": rows,
+    }
+    csv_path, json_path = folder / f"{REGISTER}.csv", folder / f"{REGISTER}.json"
+    write_atomic(csv_path, text.getvalue().encode("utf-8"))
+    write_atomic(json_path, (json.dumps(register, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return csv_path, json_path
+
+
+# ---------------------------------------------------------------- command line
+
+
+def cmd_distribute(args: Any, con: Any) -> int:
+    """`briefgen distribute LIST.yaml` (registered, with its arguments, in commands.register)."""
+    from .commands import ProgressLine
+
+    options = DistributeOptions(
+        out=Path(args.out) if args.out else None,
+        case=Path(args.case) if args.case else None,
+        templates=tuple(Path(t) for t in (args.templates or [])),
+        audience_dirs=tuple(Path(a) for a in (args.audiences or [])),
+    )
+    t0 = time.perf_counter()
+    report = distribute(Path(args.list), options, progress=ProgressLine(con))
+    for name, secs in report.layouts.items():
+        con.detail(f"laid out the {name} briefing once ({secs:.1f}s)")
+    for w in report.warnings:
+        print(f"briefgen distribute: warning: {w}", file=con.err)
+    n = len(report.copies)
+    con.info(
+        f"{n} cop{'y' if n == 1 else 'ies'} of {len(report.layouts)} briefing{'s' if len(report.layouts) != 1 else ''} "
+        f"written in {time.perf_counter() - t0:.1f}s; register: {report.register_csv} and .json"
+    )
+    return 0
