@@ -24,6 +24,8 @@ WIDTH = 1000
 LEFT = 120
 RIGHT = 24
 TOP = 34
+ZONE = 64
+ZONE_GAP = 16
 LANE_GAP = 8
 MARKER_R = 10
 MAX_MARKERS = 150
@@ -54,19 +56,52 @@ def _ticks(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
     return ticks
 
 
+def _focus(dates: list[dt.date]) -> tuple[dt.date, dt.date]:
+    """The shortest window holding three quarters of the events, when it is much
+    shorter than the whole span; otherwise the whole span."""
+    first, last = dates[0], dates[-1]
+    n = len(dates)
+    k = max(2, -(-3 * n // 4))
+    if n < 6 or (last - first).days <= 60:
+        return first, last
+    best = min(range(n - k + 1), key=lambda i: ((dates[i + k - 1] - dates[i]).days, i))
+    lo, hi = dates[best], dates[best + k - 1]
+    # Widen to take in events just outside, so only true outliers are set apart.
+    width = max(7, (hi - lo).days)
+    lo = min((d for d in dates if d >= lo - dt.timedelta(days=width)), default=lo)
+    hi = max((d for d in dates if d <= hi + dt.timedelta(days=width)), default=hi)
+    if (hi - lo).days * 3 > (last - first).days:
+        return first, last
+    return lo, hi
+
+
 def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> Markup:
     """An accessible SVG of the events, lanes per party (and one for everyone else)."""
     if not events:
         return Markup("")
     starts = [partial_date_start(e.date_iso) for e in events]
-    start, end = min(starts), max(starts)
-    pad = max(1, (end - start).days // 30)
-    start -= dt.timedelta(days=pad)
-    end += dt.timedelta(days=pad)
+    dense = len(events) > MAX_MARKERS
+    lo, hi = _focus(sorted(starts)) if not dense else (min(starts), max(starts))
+    before = any(d < lo for d in starts)
+    after = any(d > hi for d in starts)
+    pad = max(1, (hi - lo).days // 30)
+    start = lo - dt.timedelta(days=pad)
+    end = hi + dt.timedelta(days=pad)
     span = max(1, (end - start).days)
+    main_left = LEFT + (ZONE + ZONE_GAP if before else 0)
+    main_right = WIDTH - RIGHT - (ZONE + ZONE_GAP if after else 0)
 
     def x(d: dt.date) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * (d - start).days / span
+        # Events outside the focus window sit in an "Earlier" or "Later" zone: a broken
+        # axis keeps a few outliers from squeezing the crisis itself into a few pixels.
+        if d < lo:
+            return LEFT + ZONE / 2
+        if d > hi:
+            return WIDTH - RIGHT - ZONE / 2
+        return main_left + (main_right - main_left) * (d - start).days / span
+
+    def slot_day(d: dt.date) -> dt.date:
+        return dt.date.min if d < lo else dt.date.max if d > hi else d
 
     lanes: list[tuple[str, str, str]] = [(p.id, p.short_name, p.ink) for p in parties]
     if any(not e.parties for e in events):
@@ -80,8 +115,8 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
     for e, d in zip(events, starts, strict=True):
         for pid in [p.id for p in e.parties] or ["_other"]:
             lane = lane_of[pid]
-            k = slots[(lane, d)]
-            slots[(lane, d)] += 1
+            k = slots[(lane, slot_day(d))]
+            slots[(lane, slot_day(d))] += 1
             placed.append((lane, k, d, e))
     depth: dict[int, int] = defaultdict(int)
     for lane, k, _, _ in placed:
@@ -104,9 +139,16 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
         f'<title id="tl-title">{escape(title)}</title>',
         f'<desc id="tl-desc">{escape(desc)}</desc>',
     ]
-    # Axis and ticks.
+    # Axis and ticks; the broken-axis zones get a label and a dashed edge.
+    for present, zx, label in ((before, LEFT, "Earlier"), (after, WIDTH - RIGHT - ZONE, "Later")):
+        if present:
+            out.append(f'<text x="{zx + ZONE / 2:.1f}" y="{TOP - 14}" font-size="12" font-style="italic" fill="#5a6169" text-anchor="middle">{label}</text>')
+            edge = zx + ZONE + ZONE_GAP / 2 if label == "Earlier" else zx - ZONE_GAP / 2
+            out.append(f'<line x1="{edge:.1f}" y1="{TOP - 8}" x2="{edge:.1f}" y2="{height - 10}" stroke="#9aa3ad" stroke-width="1.5" stroke-dasharray="4 3"/>')
     for d, label in _ticks(start, end):
         tx = x(d)
+        if not main_left - 1 <= tx <= main_right + 1:
+            continue
         out.append(f'<line x1="{tx:.1f}" y1="{TOP - 8}" x2="{tx:.1f}" y2="{height - 10}" stroke="#e3e6ea" stroke-width="1"/>')
         out.append(f'<text x="{tx:.1f}" y="{TOP - 14}" font-size="12" fill="#5a6169" text-anchor="middle">{escape(label)}</text>')
     for i, (_, name, ink) in enumerate(lanes):
