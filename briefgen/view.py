@@ -706,7 +706,7 @@ class _Builder:
         if source_id is None or source_id not in self.sources:
             return ""
         s = self.sources[source_id]
-        return s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
+        return s.short_name or s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
 
     def motives(self) -> tuple[list[MatrixRow], list[PartyMotives]]:
         titles = {m.id: m for m in self.case.motives}

@@ -36,6 +36,11 @@ class Source(Strict):
     """One source document. Give each detail only as the document itself shows it."""
 
     id: Id
+    short_name: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+        default=None,
+        description="A short label for tables and casualty lists (e.g. 'ECSS', 'unsigned op-ed'); "
+        "by default the publisher, author or title.",
+    )
     title: ShortText | None = Field(default=None, description="Title as printed; null if the text gives none.")
     publisher: ShortText | None = Field(default=None, description="Publisher as printed; null if not shown.")
     author: ShortText | None = Field(default=None, description="Author(s) as printed; null if not shown.")
