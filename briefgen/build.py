@@ -221,7 +221,14 @@ def build(
             if previous is not None:
                 from .diff import change_lines, diff_cases
 
-                changes = (previous.info.edition, change_lines(diff_cases(previous, cases[case_dir])))
+                changes = (
+                    previous.info.edition,
+                    change_lines(
+                        diff_cases(previous, cases[case_dir]),
+                        max_marking=aud.profile.marking,
+                        show_internal=aud.profile.show_notes,
+                    ),
+                )
             view = build_view(cases[case_dir], aud, changes=changes)
             html = render_html(view, _user_dirs(options, aud))
             _check_html(html, path)

@@ -148,9 +148,10 @@ def register(add: Callable[..., Any]) -> None:
 
         return run(args, con)
 
-    p = add("distribute", cmd_distribute, "write a stamped PDF copy per recipient of a distribution list, and a register")
+    about = "write a stamped PDF copy per recipient of a distribution list, and a register"
+    p = add("distribute", cmd_distribute, about)
     p.add_argument("list", metavar="LIST.yaml", help="the distribution list")
     p.add_argument("--out", metavar="DIR", help="output folder (default: the list's 'out', else output)")
     p.add_argument("--case", metavar="CASE_DIR", help="case folder (default: the list's 'case')")
-    p.add_argument("--templates", action="append", metavar="DIR", help="template folder searched before the built-in ones")
+    p.add_argument("--templates", action="append", metavar="DIR", help="template folder searched first")
     p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")

@@ -20,7 +20,9 @@ import io
 import json
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +39,10 @@ REGISTER = "register"
 """Base name of the register files (``register.csv``, ``register.json``) in ``<out>/<case>/``."""
 
 Progress = Callable[[str, int, int], None]
+
+WRITERS = 4
+"""Threads writing copies (each write ends in an fsync, which waits without the GIL)."""
+WRITES_IN_FLIGHT = 32
 
 # Characters that would make a stamp lie about itself: control characters, and the
 # bidirectional overrides that can make "Alice" display as something else.
@@ -87,7 +93,9 @@ class DistributionList(Strict):
         "Copies go to `<out>/<case>/<audience>/copy-NNN-<name>.pdf`, the register to `<out>/<case>/register.csv` and `.json`.",
     )
     recipients: list[Recipient] = Field(
-        min_length=1, max_length=10_000, description="Who gets a copy. The same name, organisation and audience twice is an error."
+        min_length=1,
+        max_length=10_000,
+        description="Who gets a copy. The same name, organisation and audience twice is an error.",
     )
 
 
@@ -107,7 +115,9 @@ def load_list(path: Path) -> tuple[DistributionList, Document]:
 
     doc = load_file(path, display_path(path))
     if not isinstance(doc.data, dict):
-        raise CaseInvalid([doc.error((), "a distribution list must be a mapping (case:, recipients: ...) at its top level")])
+        raise CaseInvalid(
+            [doc.error((), "a distribution list must be a mapping (case:, recipients: ...) at its top level")]
+        )
     try:
         lst = DistributionList.model_validate(doc.data)
     except ValidationError as exc:
@@ -119,7 +129,10 @@ def load_list(path: Path) -> tuple[DistributionList, Document]:
         if key in first:
             line = doc.locate(("recipients", first[key]))[0]
             errors.append(
-                doc.error(("recipients", i), f"{r.name} ({r.organisation}) is already on the list for the {r.audience} edition (line {line})")
+                doc.error(
+                    ("recipients", i),
+                    f"{r.name} ({r.organisation}) is already on the list for the {r.audience} edition (line {line})",
+                )
             )
         else:
             first[key] = i
@@ -202,18 +215,18 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def distribute(list_path: Path, options: DistributeOptions = DistributeOptions(), progress: Progress | None = None) -> DistributionReport:
+def distribute(
+    list_path: Path, options: DistributeOptions = DistributeOptions(), progress: Progress | None = None
+) -> DistributionReport:
     """Write a stamped copy for every recipient on the list, then the register.
 
     Raises CaseInvalid (and writes nothing) when the list, the case, a profile or a
     recipient's marking is wrong; OutputError when a file cannot be written (copies
     already written stay, complete)."""
-    from . import pdf  # WeasyPrint: imported only when there is something to lay out
     from .audiences import load_audiences
     from .loader import load_case
     from .render import render_html
     from .selfcheck import html_problems
-    from .stamp import Stamp, StampedDocument
     from .view import build_view
 
     for t in options.templates:
@@ -224,23 +237,31 @@ def distribute(list_path: Path, options: DistributeOptions = DistributeOptions()
     case_dir = options.case if options.case is not None else base / lst.case
     out = options.out if options.out is not None else (base / lst.out if lst.out else Path("output"))
 
+    # Collect every problem with the list, the audiences and the case before stopping.
     errors: list[FactError] = []
-    if not case_dir.is_dir():
-        where = f"{case_dir}" + ("" if options.case else " (relative to the list's folder)")
-        errors.append(
-            FactError(str(case_dir), 0, 0, "case folder does not exist")
-            if options.case
-            else doc.error(("case",), f"case folder not found: {where}")
-        )
     audiences = load_audiences(list(options.audience_dirs))
     for i, r in enumerate(lst.recipients):
         if r.audience not in audiences:
             errors.append(
-                doc.error(("recipients", i, "audience"), f"unknown audience '{r.audience}'; available: {', '.join(sorted(audiences))}")
+                doc.error(
+                    ("recipients", i, "audience"),
+                    f"unknown audience '{r.audience}'; available: {', '.join(sorted(audiences))}",
+                )
             )
-    if errors:
+    case = None
+    if not case_dir.is_dir():
+        errors.append(
+            FactError(str(case_dir), 0, 0, "case folder does not exist")
+            if options.case is not None
+            else doc.error(("case",), f"case folder not found: {case_dir} (the path is relative to this list)")
+        )
+    else:
+        try:
+            case = load_case(case_dir)
+        except CaseInvalid as exc:
+            errors.extend(exc.errors)
+    if errors or case is None:
         raise CaseInvalid(errors)
-    case = load_case(case_dir)
 
     # Decide every edition (and so its marking) before laying anything out.
     editions: dict[str, _Edition] = {}
@@ -251,7 +272,9 @@ def distribute(list_path: Path, options: DistributeOptions = DistributeOptions()
             html = render_html(view, _user_dirs(options, aud))
             problems = html_problems(html)
             if problems:
-                raise CaseInvalid([FactError(str(aud.source), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems])
+                raise CaseInvalid(
+                    [FactError(str(aud.source), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems]
+                )
             editions[r.audience] = _Edition(aud, html, view.meta.marking, [])
         edition = editions[r.audience]
         if r.marking is not None and MARKING_ORDER[r.marking] < MARKING_ORDER[edition.marking]:
@@ -266,7 +289,11 @@ def distribute(list_path: Path, options: DistributeOptions = DistributeOptions()
     if errors:
         raise CaseInvalid(errors)
 
-    # One layout per audience: the slow step, never repeated per recipient.
+    # One layout per audience: the slow step, never repeated per recipient. (WeasyPrint
+    # is imported only now, so a wrong list fails fast.)
+    from . import pdf
+    from .stamp import Stamp, StampedDocument
+
     report = DistributionReport()
     laid_out: dict[str, tuple[bytes, int]] = {}
     total = len(editions) + len(lst.recipients)  # progress steps: layouts, then copies
@@ -283,50 +310,73 @@ def distribute(list_path: Path, options: DistributeOptions = DistributeOptions()
         limit = aud.profile.max_pages
         if limit is not None and pages > limit:
             errors.append(
-                FactError(str(aud.source), 1, 1, f"the {name} briefing runs to {pages} pages, more than max_pages {limit}")
+                FactError(
+                    str(aud.source), 1, 1, f"the {name} briefing runs to {pages} pages, more than max_pages {limit}"
+                )
             )
         laid_out[name] = (data, pages)
     if errors:
         raise CaseInvalid(errors)
 
-    # Stamp and write, copy by copy.
+    # Stamp and write, copy by copy. Writes go to a few threads: each one ends in an
+    # fsync (milliseconds of waiting, without the GIL) that can overlap the next copy's
+    # assembly. At most WRITES_IN_FLIGHT copies wait in memory.
     case_folder = out / safe_name(case.id)
     edition_text = lst.edition_label or f"Edition {case.info.edition}"
     records: dict[int, CopyRecord] = {}
-    for name, edition in editions.items():
-        data, pages = laid_out[name]
-        m = len(edition.recipients)
-        stamps = [
-            Stamp(r.name, r.organisation, n, m, edition_text, r.marking or edition.marking)
-            for n, (_, r) in enumerate(edition.recipients, start=1)
-        ]
-        copies = StampedDocument(data).copies(stamps)
-        for n, ((i, r), stamp, copy) in enumerate(zip(edition.recipients, stamps, copies), start=1):
-            path = copy_path(out, case.id, name, n, m, r.name)
-            write_atomic(path, copy.data)
-            if copy.missing_glyphs:
-                report.warnings.append(
-                    f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed font and print "
-                    "as empty boxes; the full name is in the copy's text, metadata and the register"
-                )
-            records[i] = CopyRecord(
-                recipient=r.name,
-                organisation=r.organisation,
-                email=r.email or "",
-                audience=name,
-                file=path.relative_to(out).as_posix(),
-                copy=n,
-                copies=m,
-                edition=case.info.edition,
-                edition_label=edition_text,
-                marking=f"TLP:{stamp.marking}",
-                pages=pages,
-                sha256=hashlib.sha256(copy.data).hexdigest(),
-            )
-            report.paths.append(path)
-            done += 1
-            if progress:
-                progress(str(path), done, total)
+    pending: deque[tuple[Future[None], Path]] = deque()
+
+    def finish_oldest() -> None:
+        nonlocal done
+        future, path = pending.popleft()
+        future.result()  # an OutputError surfaces here
+        report.paths.append(path)
+        done += 1
+        if progress:
+            progress(str(path), done, total)
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as writers:
+        try:
+            for name, edition in editions.items():
+                data, pages = laid_out[name]
+                m = len(edition.recipients)
+                stamps = [
+                    Stamp(r.name, r.organisation, n, m, edition_text, r.marking or edition.marking)
+                    for n, (_, r) in enumerate(edition.recipients, start=1)
+                ]
+                copies = StampedDocument(data).copies(stamps)
+                for n, ((i, r), stamp, copy) in enumerate(
+                    zip(edition.recipients, stamps, copies, strict=True), start=1
+                ):
+                    path = copy_path(out, case.id, name, n, m, r.name)
+                    pending.append((writers.submit(write_atomic, path, copy.data), path))
+                    if copy.missing_glyphs:
+                        report.warnings.append(
+                            f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed font and "
+                            "print as empty boxes; the full name is in the copy's text, metadata and the register"
+                        )
+                    records[i] = CopyRecord(
+                        recipient=r.name,
+                        organisation=r.organisation,
+                        email=r.email or "",
+                        audience=name,
+                        file=path.relative_to(out).as_posix(),
+                        copy=n,
+                        copies=m,
+                        edition=case.info.edition,
+                        edition_label=edition_text,
+                        marking=f"TLP:{stamp.marking}",
+                        pages=pages,
+                        sha256=hashlib.sha256(copy.data).hexdigest(),
+                    )
+                    while pending and (len(pending) > WRITES_IN_FLIGHT or pending[0][0].done()):
+                        finish_oldest()
+            while pending:
+                finish_oldest()
+        except BaseException:
+            # Copies already written stay (each is complete); queued ones are dropped.
+            writers.shutdown(wait=True, cancel_futures=True)
+            raise
 
     # The register, last: in list order, so it reads like the list it came from.
     report.copies = [records[i] for i in sorted(records)]
@@ -338,7 +388,9 @@ def _user_dirs(options: DistributeOptions, aud: Audience) -> tuple[Path, ...]:
     return tuple(options.templates) + ((aud.templates_dir,) if aud.templates_dir else ())
 
 
-def _write_register(folder: Path, copies: list[CopyRecord], lst: DistributionList, list_path: Path, case: Any) -> tuple[Path, Path]:
+def _write_register(
+    folder: Path, copies: list[CopyRecord], lst: DistributionList, list_path: Path, case: Any
+) -> tuple[Path, Path]:
     """Write ``register.csv`` and ``register.json``; no clock and no absolute paths, so a
     rerun writes the same bytes."""
     rows = [asdict(c) for c in copies]

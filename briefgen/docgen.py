@@ -39,8 +39,8 @@ def model_groups() -> list[tuple[str, str, list[tuple[str, type[BaseModel]]]]]:
     from .distribution import DistributionList
     from .models.files import FILE_KINDS
 
-    facts = [(f"{kind}.yaml", model) for kind, model in FILE_KINDS.items()]
-    groups = [
+    facts: list[tuple[str, type[BaseModel]]] = [(f"{kind}.yaml", model) for kind, model in FILE_KINDS.items()]
+    groups: list[tuple[str, str, list[tuple[str, type[BaseModel]]]]] = [
         (
             "Fact files",
             "A case folder holds `case.yaml` and any of the list files. A list kind may be split over "
@@ -199,9 +199,15 @@ def model_table(model: type[BaseModel]) -> list[str]:
     lines = ["| field | type | required | meaning |", "| --- | --- | --- | --- |"]
     for name, field in model.model_fields.items():
         ftype = type_text(hints[name])
-        extra = _constraint(list(field.metadata), "min_length")
-        if extra and typing.get_origin(field.annotation) is list:
-            ftype += f" (at least {extra})"
+        if typing.get_origin(field.annotation) is list:
+            low = _constraint(list(field.metadata), "min_length")
+            high = _constraint(list(field.metadata), "max_length")
+            if low and high:
+                ftype += f" ({low:,} to {high:,} entries)"
+            elif low:
+                ftype += f" (at least {low})"
+            elif high:
+                ftype += f" (at most {high:,})"
         lines.append(f"| `{name}` | {_cell(ftype)} | {_default_text(field)} | {_cell(field.description or '')} |")
     return lines
 
@@ -309,7 +315,9 @@ def py_type_text(hint: Any) -> str:
         return f"[{hint.__name__}](#{hint.__name__.lower()})"
     if hint is Any:
         return "see note"
-    return {str: "text", int: "number", bool: "true/false", float: "number"}.get(hint, getattr(hint, "__name__", str(hint)))
+    return {str: "text", int: "number", bool: "true/false", float: "number"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
 
 
 def _field_notes(module: Any) -> dict[tuple[str, str], str]:
@@ -339,8 +347,71 @@ VIEW_NOTES = {
     ("PartyMotives", "items"): "For `view.motives_by_party`: [MotiveView](#motiveview) entries. For "
     "`view.rationales_by_party`: mappings with `meta` ([Meta](#meta)), `title`, `description` "
     "(HTML), `confidence` and `confidence_level` (1–3).",
+    ("BriefingView", "sections"): "The sections to render, in order: only those of the profile that have content.",
+    ("BriefingView", "timeline_svg"): "The timeline graphic, laid out already (inline SVG).",
+    ("BriefingView", "matrix"): "The motive matrix: one row per category that has a motive, one cell per party.",
+    ("BriefingView", "changes"): "Rows of 'What changed' (only with `--previous`).",
+    ("BriefingView", "changes_since"): "The previous edition's number, or none without `--previous`.",
+    ("BriefingView", "legend"): "Scale explanations for the legend: `reliability`, `credibility`, `likelihood`, "
+    "`confidence`, each a list of (term, meaning).",
+    ("BriefingView", "included_ids"): "Ids of every item in this briefing (for tests and audits).",
+    ("BriefingMeta", "as_of"): "The as-of date, written out (e.g. '6 February 2024').",
+    ("BriefingMeta", "as_of_iso"): "The as-of date as `YYYY-MM-DD`.",
+    ("BriefingMeta", "marking"): "The briefing's marking: the most restrictive among the items it includes "
+    "(without `TLP:`).",
+    ("BriefingMeta", "marking_colour"): "The TLP label colour of that marking (on black).",
+    ("BriefingMeta", "marking_meaning"): "What that marking allows, in a sentence.",
+    ("BriefingMeta", "prepared_for"): "The profile's `prepared_for`, else the case's.",
+    ("BriefingMeta", "organisation"): "The profile's branding organisation.",
+    ("BriefingMeta", "fingerprint"): "SHA-256 over the case's fact files.",
+    ("BriefingMeta", "generator"): "`briefgen` and its version.",
+    ("BriefingMeta", "citation_style"): "`endnotes` or `footnotes` (the profile's `citations`).",
+    ("BriefingMeta", "detail"): "`summary`, `standard` or `full` (the profile's `detail`).",
+    ("BriefingMeta", "accent"): "Accent colour, darkened if needed to be readable on white.",
+    ("BriefingMeta", "logo"): "Local path of the profile's logo (read by the PDF fetcher), or none.",
+    ("PartyView", "colour"): "The party's colour as given in `case.yaml`.",
+    ("PartyView", "ink"): "The colour darkened until text in it reads on white (4.5:1).",
+    ("PartyView", "tint"): "A light tint of the colour, for backgrounds.",
+    ("PartyView", "index"): "Position of the party in `case.yaml`, from 0.",
+    ("SectionView", "number"): "Section number; none for cover, contents and colophon.",
+    ("SectionView", "anchor"): "The id its heading must carry (`sec-<id>`): the contents link to it.",
+    ("Meta", "anchor"): "The item's element id (prefix and item id, e.g. `ev-<id>`).",
+    ("Meta", "cites"): "Citation markers to print with the `cites` macro.",
+    ("Meta", "marking"): "The item's effective marking.",
+    ("Meta", "verification"): "Present only when the profile has `show_verification`.",
+    ("Meta", "note"): "The internal note; only when the profile has `show_notes`.",
+    ("Cite", "n"): "The note's number.",
+    ("Cite", "target"): "Anchor of the endnote (or source) it points to.",
+    ("Cite", "anchor"): "The marker's own id, for the note's back-link.",
+    ("Cite", "label"): "Source, grade and excerpt, for a tooltip or a footnote.",
+    ("VerificationView", "checked_by"): "Only when the profile has `show_checkers`.",
+    ("VerificationView", "note"): "Only when the profile has `show_notes`.",
+    ("JudgmentView", "number"): "KJ number, from 1.",
+    ("JudgmentView", "likelihood_range"): "e.g. '55–80%'.",
+    ("JudgmentView", "likelihood_index"): "Position on the seven-step ICD 203 scale, 0–6.",
+    ("JudgmentView", "confidence_level"): "1 low, 2 moderate, 3 high.",
+    ("JudgmentView", "rests_on"): "(label, anchor) of each releasable item it rests on.",
+    ("KeyFigureView", "value"): "The figure, computed or stated, ready to print (e.g. '2–9', 'about 6 days').",
+    ("EventView", "date_label"): "The date as shown (e.g. '16 January 2024', 'c. March 2024', '16–18 January 2024').",
+    ("EventView", "date_note"): "How a relative date was resolved, or none.",
+    ("CasualtyLine", "measure"): "`killed` or `injured`.",
+    ("CasualtyLine", "value"): "The range as shown (e.g. '2–9', 'at least 2').",
+    ("CasualtyLine", "reports"): "Each source's own figure, as 'Source: figure (who)'.",
+    ("MatrixRow", "cells"): "One list of motives per party, in party order, most salient first.",
+    ("MatrixRow", "shared"): "True when a motive in the row has a mirror on another side.",
+    ("MatrixRow", "hidden"): "Motives left out of the row by `summary_limit`.",
+    ("MotiveView", "salience_level"): "3 high, 2 medium, 1 low.",
+    ("MotiveView", "confidence_level"): "1 low, 2 moderate, 3 high.",
+    ("AssessmentView", "analyst"): "The analyst actor's name.",
+    ("AssessmentView", "role"): "The analyst actor's role, if given.",
+    ("PositionView", "sources"): "Short names of the sources giving this answer.",
+    ("SourceView", "label"): "Publisher (or author) and title, as cited in notes.",
+    ("SourceView", "date"): "Publication date written out, as precise as known.",
+    ("SourceView", "errata"): "(excerpt, problem) pairs.",
+    ("Endnote", "backrefs"): "Anchors of every marker citing this note (for back-links).",
 }
-"""Notes for fields whose type does not say enough by itself."""
+"""Notes for view fields whose name and type do not say enough by themselves. A docstring
+under the field in `briefgen/view.py` is used instead when there is one."""
 
 
 def section_reads() -> dict[str, tuple[list[str], list[str]]]:
@@ -362,7 +433,7 @@ def view_reference_md() -> str:
     """The text of docs/view-reference.md."""
     from . import view
 
-    notes = {**_field_notes(view), **VIEW_NOTES}
+    notes = {**VIEW_NOTES, **_field_notes(view)}
     out = [
         "# View reference: the data templates receive",
         "",
@@ -392,7 +463,7 @@ def view_reference_md() -> str:
         hints = typing.get_type_hints(cls, vars(view))
         out += [f"### {cls.__name__}", ""]
         doc = _doc(cls)
-        if doc:
+        if doc and not doc.startswith(f"{cls.__name__}("):  # not the dataclass's generated signature
             out += [doc, ""]
         out += ["| field | type | meaning |", "| --- | --- | --- |"]
         for f in dataclasses.fields(cls):

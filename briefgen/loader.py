@@ -116,8 +116,8 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     origins: Origins = {}
     for kind in ITEM_KINDS:
         items = getattr(case, kind)
-        for doc, model in validated[kind]:
-            for i, item in enumerate(getattr(model, kind)):
+        for doc, parsed in validated[kind]:
+            for i, item in enumerate(getattr(parsed, kind)):
                 items.append(item)
                 origins.setdefault(kind, []).append((doc, (kind, i)))
     errors.extend(check_references(case, case_doc, origins))
@@ -280,9 +280,7 @@ def _walk_citations(obj: Any, loc: Loc) -> Iterator[tuple[str, Loc]]:
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
-            if name == "source" and isinstance(value, str):
-                yield value, (*loc, name)
-            elif name == "resolved_against" and isinstance(value, str):
+            if name in ("source", "resolved_against") and isinstance(value, str):
                 yield value, (*loc, name)
             elif isinstance(value, (BaseModel, list)):
                 yield from _walk_citations(value, (*loc, name))

@@ -9,6 +9,7 @@ is gone), so they never pile up.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -16,7 +17,6 @@ import time
 from pathlib import Path
 
 from .errors import OutputError
-
 
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp$")
 """A temporary file of :func:`write_atomic` (the pid is missing in those of older versions)."""
@@ -100,10 +100,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
         _sync_folder(folder)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
         raise

@@ -41,7 +41,7 @@ refused_urls: list[str] = []
 """URLs the fetcher refused during this process (for tests and --verbose)."""
 
 
-class RestrictedFetcher(URLFetcher):
+class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
     """Serves local files under the allowed folders (and exact allowed files); refuses all else."""
 
     def __init__(self, allowed_dirs: Sequence[Path], allowed_files: Sequence[Path] = ()):
@@ -54,7 +54,7 @@ class RestrictedFetcher(URLFetcher):
             return True
         return any(path.is_relative_to(d) for d in self.allowed_dirs)
 
-    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:  # type: ignore[override]
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             refused_urls.append(url)

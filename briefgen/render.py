@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import CaseInvalid, FactError
 from .paths import builtin_templates_dir
@@ -32,6 +33,31 @@ class _Loader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+MAX_REPEAT = 1_000_000
+"""Largest text or list a template may build with ``*``, and largest power (in bits) with ``**``."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, plus a bound on ``*`` and ``**``, so that a template cannot
+    exhaust the memory (``{{ "x" * 10**10 }}``) any more than it can escape the sandbox."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+                    raise SecurityError(f"repeating a value {n:,} times would build something too large")
+        elif (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and max(left.bit_length(), 1) * right > MAX_REPEAT
+        ):
+            raise SecurityError(f"{left} ** {right} would be too large a number")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=16)
 def environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     """The Jinja environment for a set of user template folders (cached per set)."""
@@ -39,7 +65,7 @@ def environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [_Loader(str(d)) for d in user_dirs]
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"builtin": builtin}))
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -69,6 +95,10 @@ def _template_error(exc: Exception, user_dirs: Sequence[Path]) -> FactError:
         msg = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, SecurityError):
         msg = f"the template tried something the sandbox forbids: {msg}"
+    elif isinstance(exc, RecursionError):
+        msg = "the template includes, extends or calls itself without end"
+    elif isinstance(exc, OverflowError):
+        msg = f"the template asked for too much: {exc}"
     elif isinstance(exc, jinja2.UndefinedError):
         msg = f"{msg} (see the view data each section receives in docs/templates.md)"
     elif isinstance(exc, jinja2.TemplateNotFound):
@@ -92,7 +122,16 @@ def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
         return template.render(view=view, meta=view.meta)
     except (jinja2.TemplateError, SecurityError) as exc:
         raise CaseInvalid([_template_error(exc, user_dirs)]) from None
-    except (TypeError, AttributeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
+    except (
+        TypeError,
+        AttributeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+        OverflowError,  # the sandbox's limit on range()
+        RecursionError,  # a template that includes or extends itself
+    ) as exc:
         # Only user templates can raise these; the built-in ones are tested.
         if user_dirs:
             raise CaseInvalid([_template_error(exc, user_dirs)]) from None

@@ -48,6 +48,8 @@ CASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 """Same rule as the loader's: the folder name becomes the case id and the output folder."""
 ARCHIVE_DIR = "archive"
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = ["January", "February", "March", "April", "May", "June",
+          "July", "August", "September", "October", "November", "December"]  # fmt: skip
 
 NEW_EXAMPLES = """examples:
   briefgen new facts/my-case --parties "Northland,Southland"
@@ -90,8 +92,8 @@ def _check_text(value: str, what: str, limit: int) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError(f"{what} is not valid text (UTF-8)") from None
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
-        raise UsageError(f"{what} holds control characters")
+    if _YAML_PRINTABLE.search(value) or any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in value):
+        raise UsageError(f"{what} holds control characters (or text-direction overrides)")
     if not value:
         raise UsageError(f"{what} is empty")
     if len(value) > limit:
@@ -121,7 +123,7 @@ def plan_parties(names: Sequence[str]) -> list[NewParty]:
     Latin letters or digits), unique, never starting with ``example`` (the example items'
     prefix), coloured from :data:`PALETTE`."""
     if len(names) < 2:
-        raise UsageError("--parties: give at least two parties, separated by commas (e.g. \"Northland,Southland\")")
+        raise UsageError('--parties: give at least two parties, separated by commas (e.g. "Northland,Southland")')
     if len(names) > MAX_PARTIES:
         raise UsageError(f"--parties: at most {MAX_PARTIES} parties (one colour each); add more by hand later")
     cleaned = [_check_text(n, f"party name {n!r}", 400) for n in names]
@@ -150,6 +152,8 @@ def plan_parties(names: Sequence[str]) -> list[NewParty]:
 # ---------------------------------------------------------------- YAML text
 
 
+# Direction overrides can make a name display as something else; YAML cannot hold the rest.
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -185,6 +189,7 @@ def case_files(parties: Sequence[NewParty], title: str, as_of: dt.date, schema: 
     wire_day = d3 + dt.timedelta(days=1)
     analysis_day = d3 + dt.timedelta(days=2)
     talks = (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # "next month"
+    incidents = d1 - dt.timedelta(days=45)  # "since <month>": a range up to the day before the strike
     ctx: dict[str, Any] = {
         "A": a,
         "B": b,
@@ -195,6 +200,9 @@ def case_files(parties: Sequence[NewParty], title: str, as_of: dt.date, schema: 
         "wire_weekday": WEEKDAYS[wire_day.weekday()],
         "analysis_day": _date(analysis_day),
         "talks": f"{talks.year:04d}-{talks.month:02d}",
+        "incidents_from": f"{incidents.year:04d}-{incidents.month:02d}",
+        "incidents_month": f"{MONTHS[incidents.month - 1]} {incidents.year}",
+        "incidents_to": _date(d1 - dt.timedelta(days=1)),
         "as_of": _date(as_of),
     }
     head = (
@@ -329,6 +337,7 @@ def _SOURCES(parties: Sequence[NewParty], title: str, c: dict[str, Any]) -> str:
 
 sources:  # one entry per source document
   - id: example-wire  # other files cite the source by this id
+    short_name: "Example Wire"  # a short label for tables and casualty lists (optional)
     title: "Example: two parties step back"  # as printed; null if the text gives none
     publisher: "Example Wire"  # as printed; null if not shown
     author: "A. Reporter"  # as printed; null if not shown
@@ -419,7 +428,7 @@ def _EVENTS(parties: Sequence[NewParty], title: str, c: dict[str, Any]) -> str:
     return f"""# events.yaml: the timeline. A kind may be split over several files named
 # <kind>-<anything>.yaml, e.g. events-2024-01.yaml.
 
-events:
+events:  # one entry per event
   - id: example-first-strike
     when:  # when it happened, as precisely as the sources allow
       date: {c["d1"]}  # YYYY-MM-DD, YYYY-MM or YYYY
@@ -516,6 +525,21 @@ events:
         credibility: 2
     verification:
       status: unverified
+  - id: example-border-incidents
+    when:
+      date: {c["incidents_from"]}  # the start of the range (here known to the month only)
+      precision: range
+      end: {c["incidents_to"]}  # end of the range (only with precision: range)
+    title: "Example: border incidents"
+    summary: "*Example:* background to the crisis, by neither party alone."
+    kind: background
+    parties: []  # an event by others, or by both sides' border guards, is not coloured
+    citations:
+      - source: example-wire
+        excerpt: "Border guards of both sides had exchanged fire several times since {c["incidents_month"]}."
+        credibility: 3
+    verification:
+      status: unverified
 """
 
 
@@ -533,18 +557,18 @@ def _MOTIVES(parties: Sequence[NewParty], title: str, c: dict[str, Any]) -> str:
         blocks.append(
             f"  - id: example-motive-{p.id}\n"
             f"    party: {p.id}  # whose motive this is\n"
-            f"    title: \"Example: elections ahead\"  # the motive in a few words\n"
+            f'    title: "Example: elections ahead"  # the motive in a few words\n'
             f"    # One matrix row per category: domestic_politics, security, sectarian_ethnic,\n"
             f"    # economic, regional, international, military.\n"
             f"    category: domestic_politics\n"
             f"    salience: {'high' if i == 0 else 'medium'}  # how much it weighed: high, medium or low\n"
-            f"    salience_reason: \"Example: why that salience.\"  # why that salience\n"
+            f'    salience_reason: "Example: why that salience."  # why that salience\n'
             f"    description: {q(f'*Example:* why {md(p.short_name)} might want calm before its vote, as the sources put it.')}  # Markdown\n"
             f"    confidence: moderate  # confidence that this motive was at work: low, moderate or high\n"
             f"{mirror}"
             f"    citations:\n"
             f"      - source: example-analysis\n"
-            f"        excerpt: \"Both governments face elections this year.\"\n"
+            f'        excerpt: "Both governments face elections this year."\n'
             f"        credibility: 3\n"
             f"    verification:\n"
             f"      status: unverified\n"
@@ -552,15 +576,15 @@ def _MOTIVES(parties: Sequence[NewParty], title: str, c: dict[str, Any]) -> str:
     blocks.append(
         f"  - id: example-motive-{a.id}-security\n"
         f"    party: {a.id}\n"
-        f"    title: \"Example: deter further attacks\"\n"
+        f'    title: "Example: deter further attacks"\n'
         f"    category: security\n"
         f"    salience: medium\n"
-        f"    salience_reason: \"Example: stated by officials, but once only.\"\n"
-        f"    description: \"*Example:* what the officials said the strikes were for.\"\n"
+        f'    salience_reason: "Example: stated by officials, but once only."\n'
+        f'    description: "*Example:* what the officials said the strikes were for."\n'
         f"    confidence: low\n"
         f"    citations:\n"
         f"      - source: example-wire\n"
-        f"        excerpt: \"Officials of the first party said the strikes were meant to deter further attacks.\"\n"
+        f'        excerpt: "Officials of the first party said the strikes were meant to deter further attacks."\n'
         f"        credibility: 3\n"
         f"    verification:\n"
         f"      status: unverified\n"
@@ -745,6 +769,8 @@ The second party responded two days later with strikes of its own.
 Officials of the first party said the strikes were meant to deter further attacks. A regional organisation called on both sides to show restraint.
 
 It was the first exchange of strikes between the two parties in a decade. Talks are due to open next month.
+
+Border guards of both sides had exchanged fire several times since {incidents_month}.
 """
 
 _ANALYSIS_TEXT = """EXAMPLE SOURCE TEXT, invented by `briefgen new` to show the format. It reports no real event.
@@ -790,7 +816,9 @@ def _check_target(case_dir: Path) -> None:
     if case_dir.exists() and not case_dir.is_dir():
         raise UsageError(f"{case_dir} exists and is not a folder; choose a new folder for the case")
     if case_dir.is_dir() and any(case_dir.iterdir()):
-        raise UsageError(f"{case_dir} already exists and is not empty; briefgen new never overwrites: choose a new folder")
+        raise UsageError(
+            f"{case_dir} already exists and is not empty; briefgen new never overwrites: choose a new folder"
+        )
 
 
 def scaffold(

@@ -123,8 +123,12 @@ def _fit(text: str, budget_em: float) -> str:
     return out.rstrip() + "…"
 
 
-def stamp_html(stamps: Sequence[Stamp], width_pt: float, height_pt: float) -> str:
-    """The HTML of the stamp document: page ``i`` holds the stamp of ``stamps[i]``.
+def stamp_html(stamps: Sequence[Stamp], width_pt: float) -> str:
+    """The HTML of the stamp document: page ``i`` is the stamp line of ``stamps[i]``.
+
+    Each page is a strip one line high and as wide as the briefing; the copy draws it
+    twice on every page, at the top and at the bottom edge. (Laying out one short line
+    per recipient, with no positioning, is what keeps a hundred stamps cheap.)
 
     Names are data: every piece of text is HTML-escaped here (the document is built in
     Python, never through a template, so nothing in a name is ever interpreted)."""
@@ -133,26 +137,25 @@ def stamp_html(stamps: Sequence[Stamp], width_pt: float, height_pt: float) -> st
     for s in stamps:
         fixed = f" · {s.copy_line} · {s.edition} · "
         marking = f"TLP:{s.marking}"
-        who = _fit(f"{s.recipient} ({s.organisation})", line_width_em - _em_width("Prepared for " + fixed + marking) - 1)
-        colour = MARKING_COLOURS.get(s.marking, "#FFFFFF")
-        line = (
-            f'Prepared for <span class="who">{html.escape(who)}</span>{html.escape(fixed)}'
-            f'<span class="tlp" style="color: {colour}">{html.escape(marking)}</span>'
+        who = _fit(
+            f"{s.recipient} ({s.organisation})", line_width_em - _em_width("Prepared for " + fixed + marking) - 1
         )
-        pages.append(f'<section class="stamp"><p class="line top">{line}</p><p class="line bottom">{line}</p></section>')
+        colour = MARKING_COLOURS.get(s.marking, "#FFFFFF")
+        pages.append(
+            f'<p>Prepared for <span class="who">{html.escape(who)}</span>{html.escape(fixed)}'
+            f'<span class="tlp" style="color: {colour}">{html.escape(marking)}</span></p>'
+        )
+    line_pt = STAMP_LINE_MM * PT_PER_MM
     css = f"""
-@page {{ size: {width_pt:.4f}pt {height_pt:.4f}pt; margin: 0; }}
+@page {{ size: {width_pt:.4f}pt {line_pt:.4f}pt; margin: 0; }}
 html, body {{ margin: 0; padding: 0; background: transparent; }}
-.stamp {{ position: relative; height: {height_pt - 0.5:.4f}pt; overflow: hidden; break-after: page; }}
-.stamp:last-child {{ break-after: auto; }}
-.line {{
-  position: absolute; left: {STAMP_SIDE_MM}mm; right: {STAMP_SIDE_MM}mm; height: {STAMP_LINE_MM}mm; margin: 0;
-  overflow: hidden; white-space: nowrap; text-align: center; color: #1a1a1a;
-  font: 400 {STAMP_FONT_PT}pt/{STAMP_LINE_MM}mm "Source Sans Pro", Arial, sans-serif;
+p {{
+  margin: 0; padding: 0 {STAMP_SIDE_MM}mm; height: {line_pt - 0.5:.4f}pt; overflow: hidden; break-after: page;
+  white-space: nowrap; text-align: center; color: #1a1a1a;
+  font: 400 {STAMP_FONT_PT}pt/{line_pt - 0.5:.4f}pt "Source Sans Pro", Arial, sans-serif;
 }}
+p:last-child {{ break-after: auto; }}
 .who {{ font-weight: 600; }}
-.top {{ top: {STAMP_EDGE_MM}mm; }}
-.bottom {{ bottom: {STAMP_EDGE_MM}mm; }}
 .tlp {{ background: #000; font-weight: 700; padding: 0 0.8mm; }}
 """
     return (
@@ -161,9 +164,9 @@ html, body {{ margin: 0; padding: 0; background: transparent; }}
     )
 
 
-def render_stamps(stamps: Sequence[Stamp], width_pt: float, height_pt: float) -> bytes:
+def render_stamps(stamps: Sequence[Stamp], width_pt: float) -> bytes:
     """Lay out every stamp at once (one WeasyPrint run for all recipients)."""
-    data, pages = pdf.render_pdf_counted(stamp_html(stamps, width_pt, height_pt), tagged=False)
+    data, pages = pdf.render_pdf_counted(stamp_html(stamps, width_pt), tagged=False)
     if pages != len(stamps):  # a stamp that spilled onto a second page would shift every later one
         raise RuntimeError(f"stamp document has {pages} pages for {len(stamps)} stamps")
     return data
@@ -238,12 +241,21 @@ def _reachable(start: Sequence[PdfObject]) -> list[tuple[int, int]]:
             if key in seen:
                 continue
             seen[key] = None
-            stack.append(obj.get_object())
+            target = obj.get_object()
+            if target is not None:
+                stack.append(target)
         elif isinstance(obj, DictionaryObject):
             stack.extend(reversed([v for _, v in dict.items(obj)]))
         elif isinstance(obj, ArrayObject):
             stack.extend(reversed(list(list.__iter__(obj))))
     return list(seen)
+
+
+def _key(page: PdfObject) -> tuple[int, int]:
+    """A page's object number and generation (pages always are indirect objects)."""
+    ref = page.indirect_reference
+    assert ref is not None
+    return (ref.idnum, ref.generation)
 
 
 def _resolve(obj: Any) -> Any:
@@ -281,7 +293,7 @@ class StampedCopy:
 @lru_cache(maxsize=1)
 def _name_font_chars() -> frozenset[int]:
     """Code points the packaged font of the names (Source Sans Pro Semibold) can draw."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # a WeasyPrint dependency
 
     for folder in font_dirs():
         path = folder / NAME_FONT_FILE
@@ -364,10 +376,10 @@ class StampedDocument:
         return len(self.reader.pages)
 
     @property
-    def page_size(self) -> tuple[float, float]:
-        """Width and height (points) of the first page: the size of the stamp pages."""
-        x0, y0, x1, y1 = self._prepared.page_sizes[0]
-        return (x1 - x0, y1 - y0)
+    def page_width(self) -> float:
+        """Width (points) of the first page: the width of the stamp strips."""
+        x0, _, x1, _ = self._prepared.page_sizes[0]
+        return x1 - x0
 
     def _prepare(self) -> _Prepared:
         reader = self.reader
@@ -387,13 +399,13 @@ class StampedDocument:
         next_num = n + 4 + len(distinct)
         ref_size = sizes[0]
 
-        page_index = {(pg.indirect_reference.idnum, pg.indirect_reference.generation): i for i, pg in enumerate(reader.pages)}
+        page_index = {_key(pg): i for i, pg in enumerate(reader.pages)}
         plain: list[tuple[int, bytes]] = []  # go into object streams
         streams: list[tuple[int, bytes]] = []  # written as they are
         for key in order:
             num = refs[key]
             obj = reader.get_object(IndirectObject(key[0], key[1], reader))
-            if key in page_index:
+            if key in page_index and isinstance(obj, DictionaryObject):
                 do_num = do_nums[sizes[page_index[key]]]
                 plain.append((num, self._page_body(obj, refs, form_num, q_num, do_num)))
             elif isinstance(obj, StreamObject):
@@ -406,21 +418,28 @@ class StampedDocument:
         # the stamp, marked as an artifact so the tagged structure stays valid.
         q_data = b"q\n"
         streams.append((q_num, _stream_object(DictionaryObject(), q_data, {})))
+        # Each page draws the one-line stamp strip twice: at its top and bottom edge,
+        # centred across its width (pages of another size keep the stamp unscaled).
+        edge, line = STAMP_EDGE_MM * PT_PER_MM, STAMP_LINE_MM * PT_PER_MM
+        ref_width = ref_size[2] - ref_size[0]
         for size, num in do_nums.items():
             x0, y0, x1, y1 = size
-            rx0, ry0, rx1, ry1 = ref_size
-            sx, sy = (x1 - x0) / (rx1 - rx0), (y1 - y0) / (ry1 - ry0)
-            cm = f"{sx:.6g} 0 0 {sy:.6g} {x0 - rx0 * sx:.6g} {y0 - ry0 * sy:.6g} cm " if size != ref_size else ""
-            data = f"Q\nq {cm}/Artifact BMC {self.STAMP_NAME} Do EMC Q\n".encode()
+            x = x0 + ((x1 - x0) - ref_width) / 2
+            data = (
+                f"Q\nq /Artifact BMC "
+                f"q 1 0 0 1 {x:.4f} {y1 - edge - line:.4f} cm {self.STAMP_NAME} Do Q "
+                f"q 1 0 0 1 {x:.4f} {y0 + edge:.4f} cm {self.STAMP_NAME} Do Q "
+                f"EMC Q\n"
+            ).encode()
             streams.append((num, _stream_object(DictionaryObject(), data, {})))
 
         out = io.BytesIO()
         version = self.reader.pdf_header if self.reader.pdf_header >= "%PDF-1.5" else "%PDF-1.5"
         out.write(version.encode("ascii") + b"\n%\xe2\xe3\xcf\xd3\n")  # object streams need 1.5
         xref: dict[int, tuple[int, int, int]] = {}
-        for num, body in streams:
+        for num, stream_bytes in streams:
             xref[num] = (1, out.tell(), 0)
-            out.write(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+            out.write(b"%d 0 obj\n" % num + stream_bytes + b"\nendobj\n")
         for start in range(0, len(plain), OBJECTS_PER_STREAM):
             chunk = plain[start : start + OBJECTS_PER_STREAM]
             stm_num = next_num
@@ -510,13 +529,13 @@ class StampedDocument:
         few tens of milliseconds): if no font can draw it, WeasyPrint re-encodes the
         font it falls back from, and that must not touch anyone else's copy. Copies are
         produced one at a time, so a caller can write each as it comes."""
-        width, height = self.page_size
+        width = self.page_width
         shared = [s for s in stamps if not needs_own_layout(s)]
-        layout = _StampLayout(render_stamps(shared, width, height), self._prepared.first_free) if shared else None
+        layout = _StampLayout(render_stamps(shared, width), self._prepared.first_free) if shared else None
         index = 0
         for stamp in stamps:
             if needs_own_layout(stamp):
-                own = _StampLayout(render_stamps([stamp], width, height), self._prepared.first_free)
+                own = _StampLayout(render_stamps([stamp], width), self._prepared.first_free)
                 yield self._copy(stamp, own, 0)
             else:
                 assert layout is not None
@@ -561,8 +580,8 @@ class StampedDocument:
 
         # Document information: the briefing's own, plus who this copy is for.
         info = DictionaryObject()
-        for key, value in p.info:
-            info[NameObject(key)] = value
+        for info_key, value in p.info:
+            info[NameObject(info_key)] = value
         info[NameObject("/Subject")] = create_string_object(
             f"{stamp.copy_line}, prepared for {stamp.recipient} ({stamp.organisation}); {stamp.edition}; TLP:{stamp.marking}"
         )
@@ -588,7 +607,8 @@ class StampedDocument:
         packed = zlib.compress(b"".join(rows), 6)
         out.write(
             b"%d 0 obj\n<</Type /XRef /Size %d /W [1 4 2] /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] "
-            b"/Filter /FlateDecode /Length %d>>\nstream\n" % (xref_num, size, p.root_num, p.info_num, ident, ident, len(packed))
+            b"/Filter /FlateDecode /Length %d>>\nstream\n"
+            % (xref_num, size, p.root_num, p.info_num, ident, ident, len(packed))
             + packed
             + b"\nendstream\nendobj\n"
         )
@@ -597,5 +617,5 @@ class StampedDocument:
 
 
 def stamp_copies(data: bytes, stamps: Sequence[Stamp]) -> list[bytes]:
-    """Convenience: every stamped copy of the briefing ``data`` at once."""
-    return list(StampedDocument(data).copies(stamps))
+    """Convenience: the bytes of every stamped copy of the briefing ``data``, at once."""
+    return [copy.data for copy in StampedDocument(data).copies(stamps)]

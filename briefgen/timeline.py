@@ -169,11 +169,11 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
         bw = (WIDTH - LEFT - RIGHT) / bins
         for (lane, b), n in sorted(counts.items()):
             ink = lanes[lane][2]
-            h = (lane_h[lane] - 8) * n / peak
+            bar = (lane_h[lane] - 8) * n / peak
             bx = LEFT + b * bw
-            by = lane_y[lane] + lane_h[lane] - 4 - h
+            by = lane_y[lane] + lane_h[lane] - 4 - bar
             out.append(
-                f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw - 1:.1f}" height="{h:.1f}" fill="{ink}">'
+                f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw - 1:.1f}" height="{bar:.1f}" fill="{ink}">'
                 f"<title>{n} events</title></rect>"
             )
     else:

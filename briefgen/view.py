@@ -590,7 +590,7 @@ class _Builder:
     # sections ------------------------------------------------------------
     def judgments(self) -> list[JudgmentView]:
         index = self.case.index()
-        out = []
+        out: list[JudgmentView] = []
         for j in self.case.judgments:
             meta = self.meta(j, "kj")
             if meta is None:
@@ -658,7 +658,7 @@ class _Builder:
         return out
 
     def events(self) -> list[EventView]:
-        out = []
+        out: list[EventView] = []
         ordered = sorted(
             self.case.events,
             key=lambda e: (partial_date_start(e.when.date), e.when.precision == "range", e.id),

@@ -167,7 +167,11 @@ def test_list_where_text_expected(case_copy: Path) -> None:
 
 def test_missing_required_field(case_copy: Path) -> None:
     f = case_copy / "motives.yaml"
-    edit(f, "    salience_reason: because\n    description: Elections are near too.", "    description: Elections are near too.")
+    edit(
+        f,
+        "    salience_reason: because\n    description: Elections are near too.",
+        "    description: Elections are near too.",
+    )
     err = expect_error(check(case_copy), f, None, "required field 'salience_reason'")
     assert 12 <= err[1] <= 14, err  # at the motive that lacks it (the second one)
 
@@ -279,7 +283,7 @@ def test_empty_file(case_copy: Path, content: bytes) -> None:
 
 def test_file_not_utf8(case_copy: Path) -> None:
     f = case_copy / "motives.yaml"
-    raw = f.read_bytes().replace("Elections too".encode(), "Élections too".encode("latin-1"))
+    raw = f.read_bytes().replace(b"Elections too", "Élections too".encode("latin-1"))
     f.write_bytes(raw)
     line = raw.split(b"\n").index(b"    title: \xc9lections too") + 1
     err = expect_error(check(case_copy), f, line, "0xc9", "UTF-8")
@@ -351,9 +355,7 @@ def test_alias_bomb_is_refused_at_once(case_copy: Path) -> None:
 
 def test_too_many_aliases(case_copy: Path) -> None:
     f = case_copy / "judgments.yaml"
-    f.write_text(
-        "a: &a x\nb: [" + ", ".join(["*a"] * (yamlsafe.MAX_ALIASES + 1)) + "]\n", encoding="utf-8"
-    )
+    f.write_text("a: &a x\nb: [" + ", ".join(["*a"] * (yamlsafe.MAX_ALIASES + 1)) + "]\n", encoding="utf-8")
     expect_error(check(case_copy), f, 2, f"more than {yamlsafe.MAX_ALIASES} aliases")
 
 
@@ -433,7 +435,9 @@ def test_all_errors_reported_together_and_sorted(case_copy: Path, tmp_path: Path
         assert "problems found" in proc.stderr
 
 
-def test_internal_error_prints_a_short_bug_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_internal_error_prints_a_short_bug_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import briefgen.loader
 
     def broken(*args: object, **kwargs: object) -> list[object]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MINIMAL, run_cli
 from pypdf import PdfReader
 
 import briefgen.pdf
@@ -26,16 +27,16 @@ from briefgen import cli
 from briefgen.distribution import DistributeOptions, DistributionReport, copy_path, distribute, load_list
 from briefgen.errors import CaseInvalid, OutputError
 from briefgen.stamp import STAMP_EDGE_MM, STAMP_FONT_PT, STAMP_LINE_MM, Stamp, stamp_html
-from conftest import MINIMAL, run_cli
 
 CJK_NAME = "Ьорис Ωμέγα 李雷"  # no installed font has the CJK part
+TITLES = {"analyst": "Demo crisis — Analyst edition", "executive": "Demo crisis — Executive summary"}
 RECIPIENTS = [
-    # name, organisation, audience, marking
-    ("Alice Smith", "Foreign Office", "analyst", None),
-    ("../../x", "/etc/passwd", "analyst", "RED"),
+    # name, organisation, audience (analyst: 7 pages, executive: 2), marking
+    ("Alice Smith", "Foreign Office", "analyst", "RED"),
+    ("../../x", "/etc/passwd", "executive", None),
     ("<b>Bob</b> & {{ 7*7 }}", "Ops & Co", "executive", None),
     (CJK_NAME, "Zentrum", "analyst", None),
-    ("Zoë Ørsted-Ωμέγα Ьорис", "=HYPERLINK(\"x\")", "analyst", "AMBER+STRICT"),
+    ("Zoë Ørsted-Ωμέγα Ьорис", '=HYPERLINK("x")', "executive", "AMBER+STRICT"),
 ]
 
 
@@ -116,14 +117,15 @@ def _pages(path: Path) -> list[str]:
 def test_each_audience_is_laid_out_once(run: Run) -> None:
     briefings = [h for h in run.layouts if _is_briefing(h)]
     assert len(briefings) == 2 == len(set(briefings))  # analyst and executive, once each
-    # Stamps: one document for all plain names, one of its own for the name no font can draw.
-    assert len(run.layouts) - len(briefings) == 2
+    # Stamps: one document per audience for all its plain names, and one of its own for
+    # the name no font can draw.
+    assert len(run.layouts) - len(briefings) == 3
     assert len(run.report.copies) == 5
 
 
 def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
     by_name = {c.recipient: c for c in run.report.copies}
-    assert [(c.copy, c.copies) for c in run.report.copies] == [(1, 4), (2, 4), (1, 1), (3, 4), (4, 4)]
+    assert [(c.copy, c.copies) for c in run.report.copies] == [(1, 2), (1, 3), (2, 3), (2, 2), (3, 3)]
     for name, org, audience, marking in RECIPIENTS:
         c = by_name[name]
         texts = _pages(run.out / c.file)
@@ -141,7 +143,7 @@ def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
                 assert "Prepared for" in text
         meta = PdfReader(run.out / c.file).metadata
         assert meta is not None
-        assert meta.title == "Demo crisis — Analyst edition" if audience == "analyst" else meta.title
+        assert meta.title == TITLES[audience]  # the briefing's own, kept
         assert f"Copy {c.copy} of {c.copies}, prepared for {name} ({org})" in (meta.subject or "")
         assert name in (meta.get("/Keywords") or "")
 
@@ -152,7 +154,9 @@ def test_undrawable_name_warns_and_others_are_untouched(run: Run) -> None:
     # fonts keep the plain encoding (fully searchable).
     for c in run.report.copies:
         if c.recipient != CJK_NAME:
-            fonts = PdfReader(run.out / c.file).pages[0]["/Resources"]["/XObject"]["/BriefgenStamp"]["/Resources"]["/Font"]
+            fonts = PdfReader(run.out / c.file).pages[0]["/Resources"]["/XObject"]["/BriefgenStamp"]["/Resources"][
+                "/Font"
+            ]
             assert all(f.get_object()["/Encoding"] == "/Identity-H" for f in fonts.values())
 
 
@@ -160,15 +164,15 @@ def test_hostile_names_are_text_not_markup(run: Run) -> None:
     bob = next(c for c in run.report.copies if c.recipient.startswith("<b>"))
     text = _pages(run.out / bob.file)[0]
     assert "Prepared for <b>Bob</b> & {{ 7*7 }} (Ops & Co)" in text  # literally: not bold, not 49
-    html = stamp_html([Stamp("<b>Bob</b> & {{ 7*7 }}", "<script>x</script>", 1, 1, "E", "RED")], 595, 842)
+    html = stamp_html([Stamp("<b>Bob</b> & {{ 7*7 }}", "<script>x</script>", 1, 1, "E", "RED")], 595)
     assert "&lt;b&gt;Bob&lt;/b&gt; &amp; {{ 7*7 }}" in html
     assert "<script>" not in html and "<b>" not in html
 
 
 def test_files_stay_inside_the_output_folder(run: Run) -> None:
     out = run.out.resolve()
-    written = sorted(p for p in run.folder.rglob("*") if p.is_file() and p.parent != run.folder)
-    written = [p for p in written if "demo" not in p.relative_to(run.folder).parts[:1]]
+    inputs = {run.list_path, *(run.folder / "demo").iterdir()}
+    written = [p for p in run.folder.rglob("*") if p.is_file() and p not in inputs]
     assert written and all(p.resolve().is_relative_to(out) for p in written)
     assert {p.relative_to(run.out).as_posix() for p in written} == {c.file for c in run.report.copies} | {
         "demo/register.csv",
@@ -209,7 +213,7 @@ def test_register_matches_the_files(run: Run) -> None:
     assert data["list"] == "list.yaml"
     assert data["list_sha256"] == hashlib.sha256(run.list_path.read_bytes()).hexdigest()
     assert len(rows) == len(data["copies"]) == 5
-    for row, entry, (name, org, audience, _) in zip(rows, data["copies"], RECIPIENTS):
+    for row, entry, (name, org, audience, _) in zip(rows, data["copies"], RECIPIENTS, strict=True):
         assert entry["recipient"] == name and entry["organisation"] == org and entry["audience"] == audience
         digest = hashlib.sha256((run.out / entry["file"]).read_bytes()).hexdigest()
         assert entry["sha256"] == row["sha256"] == digest
@@ -223,7 +227,9 @@ def test_register_matches_the_files(run: Run) -> None:
 # ---------------------------------------------------------------- reruns and failures
 
 
-def test_rerun_gives_identical_bytes(run: Run, tmp_path: Path, cached_briefings: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_rerun_gives_identical_bytes(
+    run: Run, tmp_path: Path, cached_briefings: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Through the command line this time (in-process, so the layouts can be counted)."""
     out = tmp_path / "again"
     assert cli.main(["distribute", str(run.list_path), "--out", str(out)]) == 0
@@ -238,26 +244,27 @@ def test_rerun_gives_identical_bytes(run: Run, tmp_path: Path, cached_briefings:
     assert len(ids) == 5  # each copy its own identifier
 
 
-def test_failure_midway_keeps_earlier_copies(run: Run, tmp_path: Path, cached_briefings: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_midway_keeps_earlier_copies(
+    run: Run, tmp_path: Path, cached_briefings: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import briefgen.distribution as distribution
 
     real = distribution.write_atomic
-    written: list[Path] = []
 
     def flaky(path: Path, data: bytes) -> None:
-        if len(written) == 2:
+        if "copy-002-" in path.name and "analyst" in path.parts:
             raise OutputError(f"{path}: cannot write: No space left on device")
         real(path, data)
-        written.append(path)
 
     monkeypatch.setattr(distribution, "write_atomic", flaky)
     out = tmp_path / "out"
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="No space left"):
         distribute(run.list_path, DistributeOptions(out=out))
-    assert len(written) == 2
-    for path in written:  # complete and identical to a good run's
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert out / "demo" / "analyst" / "copy-001-Alice-Smith.pdf" in written  # written before the failure
+    for path in written:  # each complete, and identical to a good run's
         assert path.read_bytes() == (run.out / path.relative_to(out)).read_bytes()
-    assert not (out / "demo" / "register.csv").exists()
+    assert not (out / "demo" / "register.csv").exists() and not (out / "demo" / "register.json").exists()
 
 
 # ---------------------------------------------------------------- invalid lists
@@ -290,7 +297,7 @@ def test_recipient_marking_below_the_briefing_is_an_error(tmp_path: Path, monkey
     with pytest.raises(CaseInvalid) as exc:
         distribute(path, DistributeOptions(out=tmp_path / "out"))
     (error,) = exc.value.errors
-    assert (error.line, error.col) == (11, 13)
+    assert (error.line, error.col) == (11, 14)
     assert "TLP:GREEN is less restrictive than the analyst briefing's own marking TLP:AMBER" in error.message
     assert not (tmp_path / "out").exists()
 
@@ -310,14 +317,15 @@ def test_duplicates_unknown_audiences_and_missing_case(tmp_path: Path) -> None:
         distribute(path, DistributeOptions(out=tmp_path / "out"))
     messages = sorted(e.format() for e in exc.value.errors)
     assert messages[0].startswith(f"{path}:1:7: case folder not found")
-    assert messages[1].startswith(f"{path}:7:15: unknown audience 'nobody'; available: analyst")
+    assert messages[1] == f"{path}:6:15: unknown audience 'nobody'; available: analyst, executive, public"
 
 
 def test_names_with_control_characters_are_rejected(tmp_path: Path) -> None:
     path = write_list(tmp_path, [("Eve\u202eevil", "FO", "analyst", None)])
     with pytest.raises(CaseInvalid, match="1 problem") as exc:
         load_list(path)
-    assert "U+202E" in exc.value.errors[0].message and exc.value.errors[0].line == 5
+    (error,) = exc.value.errors
+    assert (error.line, error.col) == (4, 11) and "U+202E" in error.message
 
 
 def test_stamp_sits_clear_of_the_running_heads() -> None:

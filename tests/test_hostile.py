@@ -16,6 +16,7 @@ import io
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from io import BytesIO
@@ -32,7 +33,6 @@ from packaging.version import Version
 from briefgen import cli
 from briefgen import pdf as pdf_module
 from briefgen.build import BuildOptions, build
-from briefgen.errors import CaseInvalid
 from briefgen.selfcheck import html_problems
 
 PASSWD_MARK = "root:x:0:0"
@@ -45,12 +45,12 @@ def long_payload(port: int) -> str:
     net = f"http://127.0.0.1:{port}"
     return (
         "<script>alert('xss')</script> <img src=x onerror=alert(1)> <b onmouseover=\"alert(2)\">hover</b>\n"
-        "<link rel=attachment href=file:///etc/passwd> <a rel=attachment href=\"file:///etc/passwd\">att</a>\n"
+        '<link rel=attachment href=file:///etc/passwd> <a rel=attachment href="file:///etc/passwd">att</a>\n'
         f'<a rel="attachment" href="{net}/att.txt">att2</a> <link rel=stylesheet href="{net}/l.css">\n'
         f"[local](file:///etc/passwd) [net]({net}/link) ![img](file:///etc/passwd) ![netimg]({net}/img.png)\n"
-        f"[js](javascript:alert(1)) <iframe src=\"file:///etc/passwd\"></iframe> <object data=\"{net}/o\"></object>\n"
+        f'[js](javascript:alert(1)) <iframe src="file:///etc/passwd"></iframe> <object data="{net}/o"></object>\n'
         f"<style>@import url({net}/imp.css); body {{ background: url(file:///etc/passwd) }}</style>\n"
-        f"<div style=\"background:url({net}/bg.png)\">styled</div> <svg><image href=\"file:///etc/passwd\"/></svg>\n"
+        f'<div style="background:url({net}/bg.png)">styled</div> <svg><image href="file:///etc/passwd"/></svg>\n'
         "{{ 7*7 }} {{ 'pwn' ~ 'ed' }} {% for x in [1, 2] %}loop{% endfor %} {{ ''.__class__.__mro__ }} {# hidden #}\n"
         "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
     )
@@ -69,9 +69,8 @@ def short_payload(port: int) -> str:
 TINY = "<script>x</script>{{ 7*7 }}"  # within 40 characters, for short names
 
 
-def hostile_case(folder: Path, port: int, *, claims: bool = False) -> Path:
-    """A valid case whose every text field carries a payload (claims only when asked:
-    see :func:`test_claims_text_is_inert`)."""
+def hostile_case(folder: Path, port: int) -> Path:
+    """A valid case whose every text field carries a payload."""
     L, S = long_payload(port), short_payload(port)
     assert len(S) <= 400
     url = f'http://127.0.0.1:{port}/x"><script>alert(1)</script><a href="file:///etc/passwd'
@@ -144,7 +143,13 @@ def hostile_case(folder: Path, port: int, *, claims: bool = False) -> Path:
             "events": [
                 {
                     "id": "e1",
-                    "when": {"date": "2024-01-16", "precision": "day", "resolved_from": L, "resolved_against": "s1", "resolution": L},
+                    "when": {
+                        "date": "2024-01-16",
+                        "precision": "day",
+                        "resolved_from": L,
+                        "resolved_against": "s1",
+                        "resolution": L,
+                    },
                     "title": S,
                     "summary": L,
                     "kind": "strike",
@@ -152,51 +157,103 @@ def hostile_case(folder: Path, port: int, *, claims: bool = False) -> Path:
                     "actors": ["a1"],
                     "location": S,
                     "casualties": {
-                        "killed": {"best": 2, "low": 2, "reports": [{"source": "s1", "figure": S, "low": 2, "who": L, "excerpt": L}]}
+                        "killed": {
+                            "best": 2,
+                            "low": 2,
+                            "reports": [{"source": "s1", "figure": S, "low": 2, "who": L, "excerpt": L}],
+                        }
                     },
                     **base,
                 },
-                {"id": "e2", "when": {"date": "2024-01-18", "precision": "day"}, "title": S, "summary": L, "kind": "other", "location": S, **base},
+                {
+                    "id": "e2",
+                    "when": {"date": "2024-01-18", "precision": "day"},
+                    "title": S,
+                    "summary": L,
+                    "kind": "other",
+                    "location": S,
+                    **base,
+                },
             ]
         },
         "motives": {
             "motives": [
-                {"id": "m1", "party": "north", "title": S, "category": "security", "salience": "high", "salience_reason": L,
-                 "description": L, "confidence": "high", "mirror": "m2", **base},
-                {"id": "m2", "party": "south", "title": S, "category": "security", "salience": "low", "salience_reason": L,
-                 "description": L, "confidence": "low", **base},
+                {
+                    "id": "m1",
+                    "party": "north",
+                    "title": S,
+                    "category": "security",
+                    "salience": "high",
+                    "salience_reason": L,
+                    "description": L,
+                    "confidence": "high",
+                    "mirror": "m2",
+                    **base,
+                },
+                {
+                    "id": "m2",
+                    "party": "south",
+                    "title": S,
+                    "category": "security",
+                    "salience": "low",
+                    "salience_reason": L,
+                    "description": L,
+                    "confidence": "low",
+                    **base,
+                },
             ]
         },
         "rationales": {
-            "rationales": [{"id": "r1", "party": "north", "title": S, "description": L, "confidence": "moderate", **base}]
+            "rationales": [
+                {"id": "r1", "party": "north", "title": S, "description": L, "confidence": "moderate", **base}
+            ]
         },
         "judgments": {
             "judgments": [
-                {"id": "j1", "statement": L, "likelihood": "likely", "confidence": "moderate", "reasoning": L, "rests_on": ["e1", "m1"], **base}
+                {
+                    "id": "j1",
+                    "statement": L,
+                    "likelihood": "likely",
+                    "confidence": "moderate",
+                    "reasoning": L,
+                    "rests_on": ["e1", "m1"],
+                    **base,
+                }
             ]
         },
         "assessments": {
             "assessments": [
-                {"id": "as1", "analyst": "a2", "topic": S, "quote": S, "summary": L,
-                 "citations": [cite("s1", "They wrote: " + S)], "verification": verified(), "note": L}
+                {
+                    "id": "as1",
+                    "analyst": "a2",
+                    "topic": S,
+                    "quote": S,
+                    "summary": L,
+                    "citations": [cite("s1", "They wrote: " + S)],
+                    "verification": verified(),
+                    "note": L,
+                }
             ]
         },
         "reactions": {"reactions": [{"id": "re1", "actor": "a2", "summary": L, **base}]},
         "claims": {
             "claims": [
-                {"id": "c1", "question": S, "assessment": L,
-                 "positions": [{"claim": L, "citations": [cite()]}, {"claim": L, "citations": [cite("s2")]}], **base}
+                {
+                    "id": "c1",
+                    "question": S,
+                    "assessment": L,
+                    "positions": [{"claim": L, "citations": [cite()]}, {"claim": L, "citations": [cite("s2")]}],
+                    **base,
+                }
             ]
         },
-        "indicators": {
-            "indicators": [{"id": "i1", "signpost": L, "direction": "either", "meaning": L, **base}]
-        },
+        "indicators": {"indicators": [{"id": "i1", "signpost": L, "direction": "either", "meaning": L, **base}]},
     }
-    if not claims:
-        del files["claims"]
     folder.mkdir(parents=True)
     for kind, data in files.items():
-        (folder / f"{kind}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (folder / f"{kind}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
     return folder
 
 
@@ -302,7 +359,11 @@ def test_html_holds_no_active_content(hostile: dict[str, Any], audience: str) ->
             # Text attributes (title, content, alt, aria-label) may quote the payload: it is
             # escaped there and inert. Attributes that load or link must be clean.
             if name in ("href", "src", "xlink:href", "data", "srcset", "action", "poster", "background"):
-                assert tag == "a" and (value.startswith("#") or value.startswith(("http://", "https://", "mailto:"))), (tag, name, value)
+                assert tag == "a" and (value.startswith("#") or value.startswith(("http://", "https://", "mailto:"))), (
+                    tag,
+                    name,
+                    value,
+                )
                 assert "file:" not in value.lower() and "javascript:" not in value.lower(), (tag, name, value)
             if name == "style":
                 assert "url(" not in value and "@import" not in value
@@ -360,7 +421,7 @@ def test_pdf_holds_no_local_file_attachment_or_script(hostile: dict[str, Any]) -
                 assert not uri.lower().startswith(("file:", "javascript:")), uri
         resources = page.get("/Resources")
         xobjects = resources.get_object().get("/XObject") if resources is not None else None
-        for ref in (xobjects.get_object().values() if xobjects is not None else []):
+        for ref in xobjects.get_object().values() if xobjects is not None else []:
             # The built-in profiles bring no logo: no raster image at all is expected.
             assert ref.get_object().get("/Subtype") != "/Image"
     assert b"/EmbeddedFile" not in data and b"/JavaScript" not in data and b"/Launch" not in data
@@ -401,24 +462,8 @@ body {{ background: url("file:///etc/passwd"); }} p {{ background: url("{net}/bg
     for page in reader.pages:
         resources = page.get("/Resources")
         xobjects = resources.get_object().get("/XObject") if resources is not None else None
-        for ref in (xobjects.get_object().values() if xobjects is not None else []):
+        for ref in xobjects.get_object().values() if xobjects is not None else []:
             assert ref.get_object().get("/Subtype") != "/Image"
-
-
-def test_claims_text_is_inert(tmp_path: Path, listener: Listener) -> None:
-    case = hostile_case(tmp_path / "hostile", listener.port, claims=True)
-    try:
-        build([case], BuildOptions(out=tmp_path / "out", audiences=("analyst",), formats=("html",), force=True))
-    except CaseInvalid as exc:
-        if any("has no target" in e.message for e in exc.errors):
-            # The claims section does not show a claim's own citations, so their endnote
-            # back-links dangle and the HTML self-check refuses the page.
-            pytest.xfail("known bug: claims.html.j2 leaves a claim's own citation markers out")
-        raise
-    html = (tmp_path / "out" / "hostile" / "analyst.html").read_text(encoding="utf-8")
-    assert html_problems(html) == []
-    assert "{{ 7*7 }}" in "".join(elements(html).text) and "pwned" not in html
-    assert listener.connections() == 0
 
 
 def test_hostile_case_through_the_command_line(hostile: dict[str, Any], tmp_path: Path) -> None:
@@ -470,8 +515,19 @@ def override(tmp_path: Path, body: str, name: str = "sections/bluf.html.j2") -> 
 
 def build_with_templates(tmp_path: Path, templates: Path) -> subprocess.CompletedProcess[str]:
     """``briefgen build`` with a template folder, run in this process (many runs: no start-up cost)."""
-    args = ["build", str(MINIMAL), "--audience", "analyst", "--format", "html", "--quiet",
-            "--templates", str(templates), "--out", str(tmp_path / "out")]
+    args = [
+        "build",
+        str(MINIMAL),
+        "--audience",
+        "analyst",
+        "--format",
+        "html",
+        "--quiet",
+        "--templates",
+        str(templates),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(args)
@@ -502,6 +558,30 @@ def test_sandbox_escape_is_refused(tmp_path: Path, payload: str) -> None:
         assert leaked not in proc.stdout + proc.stderr.replace(payload, ""), leaked
 
 
+RUNAWAY_TEMPLATES = {
+    "includes-itself": '{% include "sections/bluf.html.j2" %}',
+    "extends-itself": '{% extends "sections/bluf.html.j2" %}',
+    "recursive-macro": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    "huge-range": "{% for i in range(10**9) %}{% endfor %}",
+    "huge-repeat": '{{ "x" * 10**9 }}',
+    "huge-list": "{{ [0] * 10**9 }}",
+    "huge-power": "{{ 2 ** 1000000000 }}",
+}
+
+
+@pytest.mark.parametrize("payload", list(RUNAWAY_TEMPLATES.values()), ids=list(RUNAWAY_TEMPLATES))
+def test_runaway_template_is_a_located_user_error(tmp_path: Path, payload: str) -> None:
+    """A template that never ends or asks for gigabytes is the user's mistake (exit 1), not a bug
+    (exit 3), and is stopped before it exhausts the machine."""
+    tpl = override(tmp_path, payload)
+    t0 = time.perf_counter()
+    proc = build_with_templates(tmp_path, tpl)
+    assert time.perf_counter() - t0 < 10
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert f"{tpl / 'sections' / 'bluf.html.j2'}:3:" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -509,7 +589,7 @@ def test_sandbox_escape_is_refused(tmp_path: Path, payload: str) -> None:
         "/etc/passwd",
         "builtin/../../../../../etc/passwd",
         "sections/../../../../../../etc/passwd",
-        "..\\..\\..\\etc\\passwd",
+        "..\\\\..\\\\..\\\\etc\\\\passwd",  # in the template: ..\\..; Jinja reads each pair as one backslash
     ],
 )
 def test_template_names_cannot_climb_out(tmp_path: Path, name: str) -> None:
@@ -543,8 +623,16 @@ def test_audience_name_cannot_climb_out(tmp_path: Path) -> None:
     bad.write_text(text.replace("name: public", "name: ../../../evil"), encoding="utf-8")
     out = tmp_path / "deep" / "er" / "out"
     proc = run_cli(
-        "build", str(MINIMAL), "--audience", "public", "--format", "html",
-        "--audiences", str(profiles), "--out", str(out),
+        "build",
+        str(MINIMAL),
+        "--audience",
+        "public",
+        "--format",
+        "html",
+        "--audiences",
+        str(profiles),
+        "--out",
+        str(out),
     )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -564,7 +652,7 @@ def test_audience_name_must_match_its_file(tmp_path: Path) -> None:
 
 def test_case_folder_name_cannot_become_a_path(tmp_path: Path) -> None:
     """Odd folder names are refused before anything is written; '..' resolves to a real name."""
-    weird = tmp_path / "a" / "..." 
+    weird = tmp_path / "a" / "..."
     shutil.copytree(MINIMAL, weird)
     out = tmp_path / "out"
     proc = run_cli("build", str(weird), "--audience", "public", "--format", "html", "--out", str(out))

@@ -148,6 +148,8 @@ def test_an_empty_existing_folder_is_used(tmp_path: Path) -> None:
         (["--parties", "A,a"], "given twice"),
         (["--parties", ",".join(f"P{i}" for i in range(9))], "at most 8"),
         (["--parties", "A,B\x07"], "control characters"),
+        (["--parties", "A,B\u202eC"], "direction"),
+        (["--parties", "A,B\ufffe"], "control characters"),
     ],
 )
 def test_unusable_parties_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
@@ -221,3 +223,41 @@ def test_same_inputs_give_the_same_files(tmp_path: Path) -> None:
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
+
+
+def test_every_field_is_shown_at_least_once(new_case: Path) -> None:
+    """The scaffold is the example of the whole format: every field of every fact model is
+    set somewhere (the fields every item shares, on at least one item)."""
+    from pydantic import BaseModel
+
+    from briefgen.docgen import documented_models
+    from briefgen.models import ITEM_KINDS, Item
+
+    case = load_case(new_case)
+    used: set[tuple[str, str]] = set()
+
+    def walk(obj: object) -> None:
+        if isinstance(obj, BaseModel):
+            for name in obj.model_fields_set:
+                used.add((type(obj).__name__, name))
+                if isinstance(obj, Item):
+                    used.add(("Item", name))
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name))
+        elif isinstance(obj, list):
+            for x in obj:
+                walk(x)
+
+    walk(case.info)
+    for kind in ITEM_KINDS:
+        walk(getattr(case, kind))
+    fact_models = [m for m in documented_models() if m.__module__.startswith("briefgen.models")]
+    missing = []
+    for model in fact_models:
+        if model.__name__.endswith("File") and model.__name__ != "CaseFile":
+            continue  # the list files' single key
+        for name in model.model_fields:
+            shared = issubclass(model, Item) and name in Item.model_fields
+            if (("Item" if shared else model.__name__), name) not in used:
+                missing.append(f"{model.__name__}.{name}")
+    assert not missing, f"briefgen new shows no example of: {', '.join(missing)} (add one in briefgen/scaffold.py)"

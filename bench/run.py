@@ -1,0 +1,801 @@
+"""briefgen's benchmark: how fast and how lean each command is, against targets.
+
+Run from the checkout::
+
+    .venv/bin/python bench/run.py [--quick] [--json PATH] [--only SECTIONS] [--keep]
+
+It prints one table per part and writes every figure as JSON (default
+``bench/results.json``; do not commit it). The parts:
+
+``machine``   CPU, cores, memory, load, Python/WeasyPrint/pydantic/PyYAML versions.
+``default``   The default case (``facts/iran-pakistan-2024`` when it validates, else
+              ``tests/data/minimal``, and the run says why):
+
+              * ``briefgen check`` as a child process (interpreter start-up included),
+                median of N, and its imports (``-X importtime``: WeasyPrint must not load);
+              * per audience, *cold*: ``briefgen build --format html`` and ``--format pdf``
+                as child processes, interleaved with a child that runs WeasyPrint alone on
+                the same HTML with the same font stylesheet (the floor);
+              * per audience, *warm*, in one worker process: the whole PDF pipeline (load,
+                validate, view, HTML, self-check, PDF) against WeasyPrint alone on that HTML
+                with the same stylesheet object and font configuration, interleaved in
+                alternating order, median of N; and how often fonts were configured.
+``synth``     The default case repeated 1x, 10x, 100x, 1000x by ``bench/synth.py``: check,
+              HTML build and PDF build (analyst audience, the fullest; PDF up to 100x
+              only), wall and CPU time, peak memory, pages, and the growth exponent
+              ``log(t2/t1) / log(n2/n1)`` between sizes.
+``rebuild``   A full ``briefgen build`` of a copy of the default case, then a no-op rebuild
+              and a rebuild after one fact changed.
+``distribute`` ``briefgen distribute`` to 100 recipients of one audience against one PDF
+              build of that audience (when the command exists).
+
+Peak memory is each child's own maximum resident set (``os.wait4``), so it includes
+the interpreter and every library the command loads. Times are wall-clock seconds;
+CPU (user+system) is shown beside them because other work on the machine inflates
+wall time but hardly CPU time (the ``load`` line of the machine table says how busy
+it was). ``--quick`` (about two minutes) uses fewer repeats, sizes up to 100x and a PDF
+at 1x only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CASE = ROOT / "facts" / "iran-pakistan-2024"
+FALLBACK_CASE = ROOT / "tests" / "data" / "minimal"
+SYNTH_AUDIENCE = "analyst"
+DIST_RECIPIENTS = 100
+GIB = 1024**3
+
+# Targets (issue 8).
+T_CHECK_S = 0.3
+T_PDF_RATIO = 1.10
+T_PRE_PDF_SHARE = 0.10
+T_CHECK_1000_S = 5.0
+T_HTML_1000_S = 10.0
+T_MEM_1000_B = 1 * GIB
+T_NOOP_S = 0.5
+T_DIST_RATIO = 3.0
+
+
+# ---------------------------------------------------------------- child processes
+
+
+@dataclass
+class Run:
+    """One child process: wall and CPU seconds, peak resident memory, exit code, output."""
+
+    wall: float
+    cpu: float
+    rss: int
+    rc: int
+    out: str
+    err: str
+
+
+def run_child(cmd: list[str], cwd: Path | None = None) -> Run:
+    """Run ``cmd`` and measure it alone (its own rusage, reaped with ``wait4``)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd or ROOT, stdin=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            wall,
+            ru.ru_utime + ru.ru_stime,
+            ru.ru_maxrss * 1024,
+            p.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+def must(run: Run, what: str) -> Run:
+    if run.rc != 0:
+        raise SystemExit(f"bench: {what} failed (exit {run.rc}):\n{run.out[-2000:]}\n{run.err[-4000:]}")
+    return run
+
+
+def briefgen_cmd() -> list[str]:
+    """The installed console script (what users run), else ``python -m briefgen``."""
+    script = Path(sys.executable).parent / "briefgen"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "briefgen"]
+
+
+def worker_cmd(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+
+
+@dataclass
+class Stat:
+    """Median and spread of repeated child runs."""
+
+    n: int
+    wall: float
+    wall_min: float
+    wall_max: float
+    cpu: float
+    rss: int
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> Stat:
+        walls = [r.wall for r in runs]
+        return cls(
+            len(runs),
+            statistics.median(walls),
+            min(walls),
+            max(walls),
+            statistics.median(r.cpu for r in runs),
+            max(r.rss for r in runs),
+        )
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def mib(b: float) -> str:
+    return f"{b / 2**20:,.0f} MiB"
+
+
+def secs(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = [f"\n== {title} ==", "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)), line]
+    for r in cells[1:]:
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(out)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------- machine
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    import yaml
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": mem,
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "weasyprint": version("weasyprint"),
+        "pydantic": version("pydantic"),
+        "pyyaml": version("PyYAML"),
+        "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
+        "jinja2": version("jinja2"),
+        "briefgen": version("briefgen"),
+    }
+
+
+# ---------------------------------------------------------------- workers (child side)
+
+
+def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> None:
+    """In one process: the PDF pipeline against WeasyPrint alone, interleaved; prints JSON."""
+    import weasyprint.text.fonts as wfonts
+
+    configured = [0]
+    original_init = wfonts.FontConfiguration.__init__
+
+    def counting_init(self: Any, *a: Any, **k: Any) -> None:
+        configured[0] += 1
+        original_init(self, *a, **k)
+
+    wfonts.FontConfiguration.__init__ = counting_init  # type: ignore[method-assign]
+
+    from weasyprint import HTML
+
+    from briefgen import pdf as bpdf
+    from briefgen import richtext
+    from briefgen.audiences import load_audiences
+    from briefgen.build import _check_html
+    from briefgen.loader import load_case
+    from briefgen.paths import builtin_templates_dir
+    from briefgen.render import render_html
+    from briefgen.view import build_view
+
+    out = Path(out_dir)
+    names = audiences.split(",")
+    profiles = load_audiences([])
+
+    def pipeline(name: str) -> tuple[dict[str, float], str, bytes, int]:
+        aud = profiles[name]
+        user_dirs = (aud.templates_dir,) if aud.templates_dir else ()
+        allowed = (aud.logo_path,) if aud.logo_path else ()
+        # A fresh build converts every Markdown text once: do not let runs share the cache.
+        richtext.md_block.cache_clear()
+        richtext.md_inline.cache_clear()
+        t = [time.perf_counter()]
+        case = load_case(case_dir)
+        t.append(time.perf_counter())
+        view = build_view(case, aud)
+        t.append(time.perf_counter())
+        html = render_html(view, user_dirs)
+        t.append(time.perf_counter())
+        _check_html(html, out / f"{name}.html")
+        t.append(time.perf_counter())
+        data, pages = bpdf.render_pdf_counted(html, user_dirs=user_dirs, allowed_files=allowed)
+        t.append(time.perf_counter())
+        stages = dict(zip(("load", "view", "html", "selfcheck", "pdf"), (b - a for a, b in zip(t, t[1:], strict=False)), strict=True))
+        stages["total"] = t[-1] - t[0]
+        return stages, html, data, pages
+
+    def floor(html: str) -> float:
+        t0 = time.perf_counter()
+        doc = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/")
+        rendered = doc.render(stylesheets=[bpdf._font_stylesheet()], font_config=bpdf.font_config(), pdf_tags=True)
+        rendered.write_pdf(pdf_identifier=b"0" * 32, pdf_tags=True, attachments=[])
+        return time.perf_counter() - t0
+
+    result: dict[str, Any] = {n: {"pipeline": [], "floor": []} for n in names}
+    # Warm-up (not counted): imports, template compilation, font set-up, first layout.
+    stages, html, data, pages = pipeline(names[0])
+    result["warmup_s"] = stages["total"]
+    htmls: dict[str, str] = {}
+    for r in range(repeats):
+        order = names if r % 2 == 0 else list(reversed(names))
+        for i, name in enumerate(order):
+            first_pipeline = (r + i) % 2 == 0
+            for step in ("pipeline", "floor") if first_pipeline else ("floor", "pipeline"):
+                if step == "pipeline":
+                    stages, html, data, pages = pipeline(name)
+                    result[name]["pipeline"].append(stages)
+                    result[name]["pages"] = pages
+                    result[name]["pdf_bytes"] = len(data)
+                    result[name]["html_bytes"] = len(html.encode("utf-8"))
+                    htmls[name] = html
+                else:
+                    if name not in htmls:
+                        htmls[name] = pipeline(name)[1]
+                    result[name]["floor"].append(floor(htmls[name]))
+    for name, html in htmls.items():
+        (out / f"{name}.html").write_text(html, encoding="utf-8")
+    (out / "fonts.css").write_text(bpdf.font_face_css(), encoding="utf-8")
+    (out / "base_url").write_text(builtin_templates_dir().as_uri() + "/", encoding="utf-8")
+    result["font_configurations"] = configured[0]
+    result["font_stylesheet_builds"] = bpdf._font_stylesheet.cache_info().misses
+    print(json.dumps(result))
+
+
+def worker_floor(html_path: str, css_path: str, base_url_path: str, pdf_out: str) -> None:
+    """WeasyPrint alone, cold: import, font configuration, the same @font-face stylesheet, render."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fc = FontConfiguration()
+    css = CSS(string=Path(css_path).read_text(encoding="utf-8"), font_config=fc)
+    html = Path(html_path).read_text(encoding="utf-8")
+    doc = HTML(string=html, base_url=Path(base_url_path).read_text(encoding="utf-8"))
+    rendered = doc.render(stylesheets=[css], font_config=fc, pdf_tags=True)
+    Path(pdf_out).write_bytes(rendered.write_pdf(pdf_identifier=b"0" * 32, pdf_tags=True, attachments=[]))
+    print(len(rendered.pages))
+
+
+def worker_pages(pdf_path: str) -> None:
+    from pypdf import PdfReader
+
+    print(len(PdfReader(pdf_path).pages))
+
+
+# ---------------------------------------------------------------- parts (parent side)
+
+
+def pick_case(results: dict[str, Any]) -> Path:
+    r = run_child([*briefgen_cmd(), "check", str(DEFAULT_CASE)])
+    if r.rc == 0:
+        results["case"] = {"path": str(DEFAULT_CASE.relative_to(ROOT)), "note": "default case validates"}
+        return DEFAULT_CASE
+    reason = (r.err.strip().splitlines() or [f"exit {r.rc}"])
+    note = f"{DEFAULT_CASE.relative_to(ROOT)} does not validate ({len(reason)} line(s) of problems, first: {reason[0]}); using {FALLBACK_CASE.relative_to(ROOT)}"
+    results["case"] = {"path": str(FALLBACK_CASE.relative_to(ROOT)), "note": note}
+    say(f"NOTE: {note}")
+    return FALLBACK_CASE
+
+
+def audience_names() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "templates" / "audiences").glob("*.yaml"))
+
+
+def part_check(case: Path, repeats: int, results: dict[str, Any]) -> list[list[Any]]:
+    cmd = [*briefgen_cmd(), "check", str(case)]
+    must(run_child(cmd), "briefgen check")  # warm the file cache and the bytecode
+    st = Stat.of([must(run_child(cmd), "briefgen check") for _ in range(repeats)])
+    bare = Stat.of([run_child([sys.executable, "-c", "pass"]) for _ in range(repeats)])
+    # Which modules does `check` import?
+    code = f"import sys; from briefgen.cli import main; sys.exit(main(['check', {str(case)!r}]))"
+    imp = must(run_child([sys.executable, "-X", "importtime", "-c", code]), "importtime")
+    mods: list[tuple[int, int, str]] = []  # cumulative µs, depth, name
+    for line in imp.err.splitlines():
+        if line.startswith("import time:") and "cumulative" not in line:
+            _, cum_us, name = line.split(":", 1)[1].split("|", 2)
+            mods.append((int(cum_us), len(name) - len(name.lstrip()), name.strip()))
+    names = {n for _, _, n in mods}
+    heavy = {m: any(n == m or n.startswith(m + ".") for n in names) for m in ("weasyprint", "markdown", "jinja2", "nh3", "pydantic", "yaml")}
+    top = [(n, us) for us, depth, n in sorted(mods, reverse=True) if depth == 1][:8]
+    results["check"] = {
+        **asdict(st),
+        "python_startup_s": bare.wall,
+        "imports": heavy,
+        "top_level_imports_us": top,
+        "n_modules": len(mods),
+    }
+    ok = st.wall < T_CHECK_S
+    results.setdefault("targets", {})["check_default_lt_0.3s"] = ok
+    results["targets"]["check_no_weasyprint_import"] = not heavy["weasyprint"]
+    return [
+        ["briefgen check (child, median)", secs(st.wall), f"{secs(st.wall_min)}–{secs(st.wall_max)}", secs(st.cpu), mib(st.rss), f"< {T_CHECK_S}s", verdict(ok)],
+        ["  python -c pass (start-up alone)", secs(bare.wall), "", secs(bare.cpu), mib(bare.rss), "", ""],
+        ["  imports WeasyPrint?", "yes" if heavy["weasyprint"] else "no", "", "", "", "no", verdict(not heavy["weasyprint"])],
+        ["  also imports", ", ".join(m for m, v in heavy.items() if v and m != "weasyprint") or "—", f"{len(mods)} modules", "", "", "", ""],
+    ]
+
+
+def part_default(case: Path, repeats_cold: int, repeats_warm: int, work: Path, results: dict[str, Any]) -> None:
+    say(f"\n-- default case: {case.relative_to(ROOT)}")
+    rows = part_check(case, 3 * repeats_cold + 4, results)
+    say(table("briefgen check on the default case", ["what", "median", "range", "cpu", "peak mem", "target", ""], rows))
+
+    names = audience_names()
+    warm_dir = work / "warm"
+    warm_dir.mkdir()
+    say(f"-- warm pipeline vs WeasyPrint alone, in one process ({repeats_warm} interleaved rounds x {len(names)} audiences)")
+    w = must(run_child(worker_cmd("warm", str(case), ",".join(names), str(repeats_warm), str(warm_dir))), "warm worker")
+    warm = json.loads(w.out.strip().splitlines()[-1])
+    warm["worker_peak_rss"] = w.rss
+
+    # Cold: each build as its own process, interleaved with the floor in alternating order.
+    out = work / "cold-out"
+    cold: dict[str, dict[str, list[Run]]] = {n: {"html": [], "pdf": [], "floor": []} for n in names}
+    say(f"-- cold builds vs WeasyPrint alone, child processes ({repeats_cold} interleaved rounds)")
+    for r in range(repeats_cold):
+        order = names if r % 2 == 0 else list(reversed(names))
+        for i, name in enumerate(order):
+            steps = ["html", "pdf", "floor"] if (r + i) % 2 == 0 else ["floor", "pdf", "html"]
+            for step in steps:
+                if step == "floor":
+                    run = run_child(
+                        worker_cmd(
+                            "floor",
+                            str(warm_dir / f"{name}.html"),
+                            str(warm_dir / "fonts.css"),
+                            str(warm_dir / "base_url"),
+                            str(work / f"floor-{name}.pdf"),
+                        )
+                    )
+                else:
+                    run = run_child(
+                        [*briefgen_cmd(), "build", str(case), "--audience", name, "--format", step, "--out", str(out), "--force", "-q"]
+                    )
+                cold[name][step].append(must(run, f"{step} of {name}"))
+
+    rows = []
+    res: dict[str, Any] = {}
+    ratios_ok = []
+    share_ok = []
+    for name in names:
+        pipe = warm[name]["pipeline"]
+        flo = warm[name]["floor"]
+        med = {k: statistics.median(p[k] for p in pipe) for k in pipe[0]}
+        floor_med = statistics.median(flo)
+        pre = med["load"] + med["view"] + med["html"] + med["selfcheck"]
+        ratio = med["total"] / floor_med
+        share = pre / floor_med
+        c_html, c_pdf, c_floor = (Stat.of(cold[name][k]) for k in ("html", "pdf", "floor"))
+        cold_ratio = c_pdf.wall / c_floor.wall
+        ratios_ok.append(ratio <= T_PDF_RATIO)
+        share_ok.append(share < T_PRE_PDF_SHARE)
+        pages = warm[name].get("pages")
+        res[name] = {
+            "pages": pages,
+            "html_bytes": warm[name].get("html_bytes"),
+            "warm_stages_median_s": med,
+            "warm_floor_median_s": floor_med,
+            "warm_ratio": ratio,
+            "pre_pdf_share_of_floor": share,
+            "cold_html": asdict(c_html),
+            "cold_pdf": asdict(c_pdf),
+            "cold_floor": asdict(c_floor),
+            "cold_ratio": cold_ratio,
+        }
+        rows.append(
+            [
+                name,
+                pages,
+                secs(c_html.wall),
+                mib(c_html.rss),
+                secs(c_pdf.wall),
+                mib(c_pdf.rss),
+                secs(c_floor.wall),
+                mib(c_floor.rss),
+                f"{cold_ratio:.2f}",
+                secs(med["total"]),
+                secs(floor_med),
+                f"{ratio:.3f}",
+                f"{secs(pre)} ({share:.1%})",
+                verdict(ratio <= T_PDF_RATIO and share < T_PRE_PDF_SHARE),
+            ]
+        )
+    say(
+        table(
+            f"per audience: cold = own process, median of {repeats_cold}; warm = in one process, median of {repeats_warm}",
+            [
+                "audience",
+                "pages",
+                "cold HTML",
+                "mem",
+                "cold PDF",
+                "mem",
+                "floor",
+                "mem",
+                "ratio",
+                "warm PDF",
+                "warm floor",
+                "ratio",
+                "load+view+HTML",
+                f"≤{T_PDF_RATIO}, <{T_PRE_PDF_SHARE:.0%}",
+            ],
+            rows,
+        )
+    )
+    stage_rows = []
+    for name in names:
+        m = res[name]["warm_stages_median_s"]
+        stage_rows.append([name, *(secs(m[k]) for k in ("load", "view", "html", "selfcheck", "pdf", "total"))])
+    say(table("warm pipeline stages (median)", ["audience", "load+validate", "view", "HTML render", "self-check", "PDF", "total"], stage_rows))
+    fonts_ok = warm["font_configurations"] == 1 and warm["font_stylesheet_builds"] == 1
+    n_renders = 1 + repeats_warm * len(names)
+    say(
+        f"fonts: {warm['font_configurations']} FontConfiguration and {warm['font_stylesheet_builds']} font stylesheet "
+        f"for {n_renders} briefgen renders + {repeats_warm * len(names)} floor renders in one process -> {verdict(fonts_ok)}"
+    )
+    results["default"] = {
+        "audiences": res,
+        "warm_worker_peak_rss": warm["worker_peak_rss"],
+        "font_configurations": warm["font_configurations"],
+        "font_stylesheet_builds": warm["font_stylesheet_builds"],
+        "renders_in_worker": n_renders,
+    }
+    t = results.setdefault("targets", {})
+    t["pdf_le_1.10x_floor_all_audiences"] = all(ratios_ok)
+    t["pre_pdf_lt_10pct_floor_all_audiences"] = all(share_ok)
+    t["fonts_configured_once_per_process"] = fonts_ok
+
+
+def count_pages(pdf: Path) -> int | None:
+    r = run_child(worker_cmd("pages", str(pdf)))
+    return int(r.out.strip()) if r.rc == 0 and r.out.strip().isdigit() else None
+
+
+def exponent(t1: float, t2: float, n1: float, n2: float) -> float | None:
+    if t1 <= 0 or t2 <= 0:
+        return None
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, quick: bool, results: dict[str, Any]) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from synth import synthesize
+
+    say(f"\n-- synthetic cases from {case.relative_to(ROOT)}: sizes {sizes}, PDF at {pdf_sizes}")
+    rows = []
+    data: list[dict[str, Any]] = []
+    default_per_page = None
+    for n in sizes:
+        folder = work / f"synth-{n}" / case.name
+        t0 = time.perf_counter()
+        info = synthesize(case, n, folder)
+        gen_s = time.perf_counter() - t0
+        reps = 3 if n <= 10 else (2 if n <= 100 and not quick else 1)
+        check = Stat.of([must(run_child([*briefgen_cmd(), "check", str(folder)]), f"check {n}x") for _ in range(reps)])
+        out = work / f"synth-{n}-out"
+        html_cmd = [*briefgen_cmd(), "build", str(folder), "--audience", SYNTH_AUDIENCE, "--format", "html", "--out", str(out), "--force", "-q"]
+        html = Stat.of([must(run_child(html_cmd), f"HTML {n}x") for _ in range(reps)])
+        html_bytes = (out / case.name / f"{SYNTH_AUDIENCE}.html").stat().st_size
+        row: dict[str, Any] = {
+            "factor": n,
+            "items": info["items"],
+            "events": info["items"].get("events", 0),
+            "yaml_bytes": info["bytes"],
+            "files": info["files"],
+            "generate_s": gen_s,
+            "check": asdict(check),
+            "html": asdict(html),
+            "html_bytes": html_bytes,
+        }
+        if n in pdf_sizes:
+            pdf_cmd = [*briefgen_cmd(), "build", str(folder), "--audience", SYNTH_AUDIENCE, "--format", "pdf", "--out", str(out), "--force", "-q"]
+            say(f"   {n}x: PDF ...")
+            run = run_child(pdf_cmd)
+            row["pdf"] = asdict(Stat.of([run])) | {"rc": run.rc, "error": run.err[-500:] if run.rc else ""}
+            pages = count_pages(out / case.name / f"{SYNTH_AUDIENCE}.pdf") if run.rc == 0 else None
+            row["pages"] = pages
+            if pages:
+                row["pdf_s_per_page"] = run.wall / pages
+                if default_per_page is None:
+                    default_per_page = run.wall / pages
+        data.append(row)
+        say(f"   {n}x: {info['items'].get('events', 0):,} events, {info['bytes'] / 2**20:.1f} MiB YAML; check {secs(check.wall)}, HTML {secs(html.wall)}")
+        shutil.rmtree(out, ignore_errors=True)
+        if n >= 100:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    for prev, cur in zip(data, data[1:], strict=False):
+        for k in ("check", "html", "pdf"):
+            if k in prev and k in cur and prev[k].get("rc", 0) == 0 and cur[k].get("rc", 0) == 0:
+                cur[f"{k}_exponent"] = exponent(prev[k]["wall"], cur[k]["wall"], prev["factor"], cur["factor"])
+                cur[f"{k}_cpu_exponent"] = exponent(prev[k]["cpu"], cur[k]["cpu"], prev["factor"], cur["factor"])
+
+    def exp(row: dict[str, Any], k: str) -> str:
+        v = row.get(f"{k}_exponent")
+        return "" if v is None else f" (^{v:.2f})"
+
+    for row in data:
+        pdf = row.get("pdf")
+        pdf_cell = "—" if pdf is None else ("FAILED" if pdf["rc"] else secs(pdf["wall"]) + exp(row, "pdf"))
+        per_page = row.get("pdf_s_per_page")
+        rows.append(
+            [
+                f"{row['factor']}x",
+                f"{row['events']:,}",
+                f"{row['yaml_bytes'] / 2**20:.1f} MiB/{row['files']}",
+                secs(row["check"]["wall"]) + exp(row, "check"),
+                secs(row["check"]["cpu"]),
+                mib(row["check"]["rss"]),
+                secs(row["html"]["wall"]) + exp(row, "html"),
+                secs(row["html"]["cpu"]),
+                mib(row["html"]["rss"]),
+                f"{row['html_bytes'] / 2**20:.1f} MiB",
+                pdf_cell,
+                "—" if pdf is None or pdf["rc"] else mib(pdf["rss"]),
+                row.get("pages") or "—",
+                "—" if per_page is None else f"{per_page * 1000:.0f} ms"
+                + ("" if default_per_page is None else f" ({per_page / default_per_page:.2f}x)"),
+            ]
+        )
+    say(
+        table(
+            f"synthetic sizes ({SYNTH_AUDIENCE} audience; (^k) = growth exponent from the size above; PDF only up to 100x: 1000x PDF is out of scope)",
+            ["size", "events", "YAML/files", "check", "cpu", "mem", "HTML build", "cpu", "mem", "HTML size", "PDF build", "mem", "pages", "per page (vs 1x)"],
+            rows,
+        )
+    )
+    results["synth"] = data
+    t = results.setdefault("targets", {})
+    big = next((r for r in data if r["factor"] == 1000), None)
+    if big is None:
+        t["check_1000x_lt_5s"] = t["html_1000x_lt_10s"] = t["mem_1000x_lt_1GiB"] = None
+    else:
+        t["check_1000x_lt_5s"] = big["check"]["wall"] < T_CHECK_1000_S
+        t["html_1000x_lt_10s"] = big["html"]["wall"] < T_HTML_1000_S
+        t["mem_1000x_lt_1GiB"] = max(big["check"]["rss"], big["html"]["rss"]) < T_MEM_1000_B
+    hundred = next((r for r in data if r["factor"] == 100 and "pdf" in r), None)
+    t["pdf_100x_renders"] = None if hundred is None else hundred["pdf"]["rc"] == 0
+
+
+def _change_one_fact(case_dir: Path, n: int) -> str:
+    """Edit the first event's title (else the case title) in place; returns what changed."""
+    sys.path.insert(0, str(ROOT))
+    from briefgen.loader import fact_files
+    from briefgen.models.files import kind_of
+    from briefgen.yamlsafe import load_file
+
+    files = [f for f in fact_files(case_dir) if kind_of(f.stem) == "events"]
+    target, loc = (files[0], ("events", 0, "title")) if files else (case_dir / "case.yaml", ("title",))
+    doc = load_file(target)
+    line, col = doc.locate(loc)
+    lines = target.read_text(encoding="utf-8").split("\n")
+    text = lines[line - 1]
+    mark = f" (rev {n})"
+    head, value = text[: col - 1], text[col - 1 :]
+    if value[:1] in ("'", '"'):
+        q = value[0]
+        end = value.rindex(q)
+        value = value[:end] + mark + value[end:]
+    else:
+        value = value.rstrip() + mark
+    lines[line - 1] = head + value
+    target.write_text("\n".join(lines), encoding="utf-8")
+    return f"{target.name}:{line}"
+
+
+def part_rebuild(case: Path, repeats: int, work: Path, results: dict[str, Any]) -> None:
+    copy_dir = work / "rebuild" / case.name
+    shutil.copytree(case, copy_dir)
+    out = work / "rebuild-out"
+    cmd = [*briefgen_cmd(), "build", str(copy_dir), "--out", str(out)]
+    say("\n-- rebuilds of every default output (all audiences, HTML and PDF)")
+    full = must(run_child(cmd), "full build")
+    noops = [must(run_child(cmd), "no-op rebuild") for _ in range(repeats + 2)]
+    noop = Stat.of(noops)
+    noop_msg = noops[-1].out.strip().splitlines()[-1] if noops[-1].out.strip() else ""
+    changed = []
+    where = ""
+    for i in range(max(1, repeats // 3)):
+        where = _change_one_fact(copy_dir, i + 1)
+        changed.append(must(run_child(cmd), "one-fact rebuild"))
+    ch = Stat.of(changed)
+    ch_msg = changed[-1].out.strip().splitlines()[-1] if changed[-1].out.strip() else ""
+    ok = noop.wall < T_NOOP_S
+    rows = [
+        ["full build (first)", secs(full.wall), secs(full.cpu), mib(full.rss), full.out.strip().splitlines()[-1] if full.out.strip() else "", "", ""],
+        [f"no-op rebuild (median of {noop.n})", secs(noop.wall), secs(noop.cpu), mib(noop.rss), noop_msg, f"< {T_NOOP_S}s", verdict(ok)],
+        [f"one fact changed ({where}; median of {ch.n})", secs(ch.wall), secs(ch.cpu), mib(ch.rss), ch_msg, "", ""],
+    ]
+    say(table("incremental build", ["what", "wall", "cpu", "peak mem", "briefgen said", "target", ""], rows))
+    results["rebuild"] = {
+        "full": asdict(Stat.of([full])),
+        "noop": asdict(noop),
+        "one_fact": asdict(ch),
+        "changed": where,
+        "noop_message": noop_msg,
+        "one_fact_message": ch_msg,
+    }
+    results.setdefault("targets", {})["noop_rebuild_lt_0.5s"] = ok
+
+
+def part_distribute(case: Path, audiences: list[str], repeats: int, work: Path, results: dict[str, Any]) -> None:
+    say(f"\n-- distribution to {DIST_RECIPIENTS} recipients")
+    probe = run_child([*briefgen_cmd(), "distribute", "--help"])
+    t = results.setdefault("targets", {})
+    if probe.rc != 0:
+        reason = f"`briefgen distribute` is not available (exit {probe.rc}: {probe.err.strip().splitlines()[-1] if probe.err.strip() else ''})"
+        say(table("distribution", ["what", "result"], [["distribute to 100 vs one render", f"not available: {reason}"]]))
+        results["distribute"] = {"available": False, "reason": reason}
+        t["distribute_100_le_3x_render"] = None
+        return
+    rows = []
+    res: dict[str, Any] = {"available": True, "audiences": {}}
+    oks = []
+    for name in audiences:
+        lst = work / f"list-{name}.yaml"
+        people = "\n".join(
+            f"  - {{name: Recipient {i:03d}, organisation: Org {i % 7}, audience: {name}}}" for i in range(1, DIST_RECIPIENTS + 1)
+        )
+        lst.write_text(f"case: {case}\nrecipients:\n{people}\n", encoding="utf-8")
+        dist_runs, one_runs = [], []
+        for r in range(repeats):
+            out_d, out_b = work / f"dist-{name}-{r}", work / f"one-{name}-{r}"
+            d_cmd = [*briefgen_cmd(), "distribute", str(lst), "--case", str(case), "--out", str(out_d), "-q"]
+            b_cmd = [*briefgen_cmd(), "build", str(case), "--audience", name, "--format", "pdf", "--out", str(out_b), "--force", "-q"]
+            pair = [(d_cmd, dist_runs, "distribute"), (b_cmd, one_runs, "one render")]
+            for cmd, into, what in pair if r % 2 == 0 else reversed(pair):
+                into.append(must(run_child(cmd), f"{what} ({name})"))
+            copies = list((out_d / case.name / name).glob("*.pdf"))
+            shutil.rmtree(out_d, ignore_errors=True)
+            shutil.rmtree(out_b, ignore_errors=True)
+        d, b = Stat.of(dist_runs), Stat.of(one_runs)
+        ratio = d.wall / b.wall
+        oks.append(ratio <= T_DIST_RATIO)
+        res["audiences"][name] = {"distribute": asdict(d), "one_render": asdict(b), "ratio": ratio, "copies": len(copies)}
+        rows.append([name, len(copies), secs(d.wall), secs(d.cpu), mib(d.rss), secs(b.wall), mib(b.rss), f"{ratio:.2f}", f"≤ {T_DIST_RATIO}", verdict(ratio <= T_DIST_RATIO)])
+    say(table(f"distribution: {DIST_RECIPIENTS} stamped copies vs one PDF build of the same audience (each its own process, median of {repeats})", ["audience", "copies", "distribute", "cpu", "mem", "one render", "mem", "ratio", "target", ""], rows))
+    results["distribute"] = res
+    t["distribute_100_le_3x_render"] = all(oks)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--worker"]:
+        kind, args = argv[1], argv[2:]
+        {"warm": lambda: worker_warm(args[0], args[1], int(args[2]), args[3]), "floor": lambda: worker_floor(*args), "pages": lambda: worker_pages(*args)}[kind]()
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, sizes up to 100x, PDF at 1x only (~2 minutes)")
+    ap.add_argument("--json", default=str(ROOT / "bench" / "results.json"), metavar="PATH", help="where to write the figures")
+    ap.add_argument("--only", default="default,synth,rebuild,distribute", help="comma-separated parts to run")
+    ap.add_argument("--sizes", help="synthetic sizes, comma-separated (default 1,10,100,1000; quick 1,10,100)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
+    args = ap.parse_args(argv)
+    parts = set(args.only.split(","))
+    quick = args.quick
+    t_start = time.perf_counter()
+    results: dict[str, Any] = {"mode": "quick" if quick else "full", "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    m = machine()
+    results["machine"] = m
+    say(
+        table(
+            "machine",
+            ["cpu", "cores", "memory", "load (1/5/15 min)", "python", "weasyprint", "pydantic", "pyyaml (libyaml)"],
+            [[m["cpu"], m["cores"], mib(m["memory_bytes"]), " ".join(f"{x:.1f}" for x in m["load_average"]), m["python"], m["weasyprint"], m["pydantic"], f"{m['pyyaml']} ({'yes' if m['libyaml'] else 'no'})"]],
+        )
+    )
+    work = Path(tempfile.mkdtemp(prefix="briefgen-bench-"))
+    try:
+        case = pick_case(results)
+        if "default" in parts:
+            part_default(case, 2 if quick else 5, 2 if quick else 5, work, results)
+        if "synth" in parts:
+            sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1, 10, 100] if quick else [1, 10, 100, 1000])
+            pdf_sizes = [1] if quick else [s for s in sizes if s <= 100]
+            part_synth(case, sizes, pdf_sizes, work, quick, results)
+        if "rebuild" in parts:
+            part_rebuild(case, 3 if quick else 7, work, results)
+        if "distribute" in parts:
+            part_distribute(case, ["executive"] if quick else audience_names(), 1 if quick else 3, work, results)
+    finally:
+        if args.keep:
+            say(f"temporary files kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["load_average_end"] = os.getloadavg()
+    results["elapsed_s"] = time.perf_counter() - t_start
+    labels = {
+        "check_default_lt_0.3s": f"briefgen check, default case, < {T_CHECK_S}s wall incl. start-up",
+        "check_no_weasyprint_import": "briefgen check does not import WeasyPrint",
+        "pdf_le_1.10x_floor_all_audiences": f"PDF build ≤ {T_PDF_RATIO} x WeasyPrint alone (warm, every audience)",
+        "pre_pdf_lt_10pct_floor_all_audiences": "load+validate+view+HTML < 10% of the floor (every audience)",
+        "fonts_configured_once_per_process": "fonts configured once per process",
+        "check_1000x_lt_5s": f"check at 1000x < {T_CHECK_1000_S:.0f}s",
+        "html_1000x_lt_10s": f"HTML build at 1000x < {T_HTML_1000_S:.0f}s",
+        "mem_1000x_lt_1GiB": "check and HTML at 1000x peak memory < 1 GiB",
+        "pdf_100x_renders": "100x PDF renders (no out-of-memory)",
+        "noop_rebuild_lt_0.5s": f"no-op rebuild < {T_NOOP_S}s",
+        "distribute_100_le_3x_render": f"distribution to {DIST_RECIPIENTS} ≤ {T_DIST_RATIO} x one render",
+    }
+    t = results.get("targets", {})
+    say(table("targets", ["target", "result"], [[labels[k], verdict(v) if k in t else "not run"] for k, v in ((k, t.get(k)) for k in labels)]))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    say(f"\nfigures written to {args.json} (took {results['elapsed_s']:.0f}s; load average now {' '.join(f'{x:.1f}' for x in results['machine']['load_average_end'])})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
