@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cases", nargs="*", metavar="CASE_DIR", help="case folders (default: every folder under facts/)")
     p.add_argument("--archive", metavar="DIR", help="also check every excerpt against DIR/<source archive file>")
 
-    p = add("schema", cmd_schema, "write the JSON Schema of each kind of fact file")
+    p = add("schema", cmd_schema, "write the JSON Schemas of the fact files, audience profiles and distribution lists")
     p.add_argument("--out", metavar="DIR", help="folder to write <kind>.schema.json into")
 
     register(add)

@@ -15,7 +15,7 @@ class Party(Strict):
     """A side in the crisis. Its colour marks its actions and motives throughout."""
 
     id: Id
-    name: ShortText = Field(description="Full name (e.g. 'Islamic Republic of Ruritania').")
+    name: ShortText = Field(description="Full name (e.g. 'Federal Republic of Northland').")
     short_name: Annotated[str, Field(min_length=1, max_length=40)] = Field(
         description="Short name for table headers and the timeline."
     )

@@ -22,7 +22,7 @@ Id = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$"),
     Field(
         description="Identifier unique across the case: lower-case letters, digits and hyphens, "
-        "starting with a letter or digit (e.g. `iran-strike-jan16`)."
+        "starting with a letter or digit (e.g. `north-strike-jan16`)."
     ),
 ]
 Ref = Annotated[
