@@ -24,7 +24,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check briefgen tests bench
-	$(BIN)/ruff format --check briefgen
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

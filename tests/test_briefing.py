@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from conftest import ARTIFACTS, DEFAULT_CASE, SEEDS, run_cli
 
 from briefgen import load_case
 from briefgen.audiences import load_audiences
 from briefgen.build import BuildOptions, build
 from briefgen.selfcheck import html_problems
 from briefgen.view import build_view
-from conftest import ARTIFACTS, DEFAULT_CASE, SEEDS, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +124,7 @@ def test_html_is_self_contained_and_every_citation_resolves(built: Path) -> None
         assert "<script" not in html and "file:" not in html
         cites = re.findall(r'class="cite" id="([^"]+)" href="#([^"]+)"', html)
         assert cites
-        for anchor, target in cites:
+        for _anchor, target in cites:
             assert f'id="{target}"' in html
 
 

@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL
 
 from briefgen import load_case
 from briefgen.audiences import load_audiences
 from briefgen.render import render_html
 from briefgen.selfcheck import html_problems
 from briefgen.view import build_view
-from conftest import MINIMAL
 
 GOLDEN = Path(__file__).parent / "golden"
 AUDIENCES = ["analyst", "executive", "public"]

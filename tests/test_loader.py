@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL, MINIMAL_ARCHIVE, ROOT, run_cli
 
 from briefgen import load_case
 from briefgen.errors import CaseInvalid
-from conftest import MINIMAL, MINIMAL_ARCHIVE, ROOT, run_cli
 
 
 def errors_of(path: Path) -> list[str]:
@@ -39,7 +39,7 @@ def test_wrong_value_is_located_at_the_value(case_copy: Path) -> None:
     p = case_copy / "motives.yaml"
     text = p.read_text().replace("salience: high", "salience: huge", 1)
     p.write_text(text)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "salience: huge" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "salience: huge" in row)
     errs = errors_of(case_copy)
     assert len(errs) == 1
     assert errs[0].startswith(f"{case_copy / 'motives.yaml'}:{line}:15: 'huge' is not allowed for 'salience'")
@@ -116,8 +116,8 @@ def test_check_exit_codes_and_no_weasyprint_import() -> None:
     assert run_cli("check", "no/such/case").returncode == 1
     assert run_cli("check", "--no-such-option").returncode == 2
     code = (
-        "import sys; from briefgen.cli import main; rc = main(['check', %r, '-q']);"
-        "print(rc, 'weasyprint' in sys.modules, 'jinja2' in sys.modules)" % str(MINIMAL)
+        f"import sys; from briefgen.cli import main; rc = main(['check', {str(MINIMAL)!r}, '-q']);"
+        "print(rc, 'weasyprint' in sys.modules, 'jinja2' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
