@@ -272,7 +272,13 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
         t.append(time.perf_counter())
         data, pages = bpdf.render_pdf_counted(html, user_dirs=user_dirs, allowed_files=allowed)
         t.append(time.perf_counter())
-        stages = dict(zip(("load", "view", "html", "selfcheck", "pdf"), (b - a for a, b in zip(t, t[1:], strict=False)), strict=True))
+        stages = dict(
+            zip(
+                ("load", "view", "html", "selfcheck", "pdf"),
+                (b - a for a, b in zip(t, t[1:], strict=False)),
+                strict=True,
+            )
+        )
         stages["total"] = t[-1] - t[0]
         return stages, html, data, pages
 
@@ -341,7 +347,7 @@ def pick_case(results: dict[str, Any]) -> Path:
     if r.rc == 0:
         results["case"] = {"path": str(DEFAULT_CASE.relative_to(ROOT)), "note": "default case validates"}
         return DEFAULT_CASE
-    reason = (r.err.strip().splitlines() or [f"exit {r.rc}"])
+    reason = r.err.strip().splitlines() or [f"exit {r.rc}"]
     note = f"{DEFAULT_CASE.relative_to(ROOT)} does not validate ({len(reason)} line(s) of problems, first: {reason[0]}); using {FALLBACK_CASE.relative_to(ROOT)}"
     results["case"] = {"path": str(FALLBACK_CASE.relative_to(ROOT)), "note": note}
     say(f"NOTE: {note}")
@@ -366,7 +372,10 @@ def part_check(case: Path, repeats: int, results: dict[str, Any]) -> list[list[A
             _, cum_us, name = line.split(":", 1)[1].split("|", 2)
             mods.append((int(cum_us), len(name) - len(name.lstrip()), name.strip()))
     names = {n for _, _, n in mods}
-    heavy = {m: any(n == m or n.startswith(m + ".") for n in names) for m in ("weasyprint", "markdown", "jinja2", "nh3", "pydantic", "yaml")}
+    heavy = {
+        m: any(n == m or n.startswith(m + ".") for n in names)
+        for m in ("weasyprint", "markdown", "jinja2", "nh3", "pydantic", "yaml")
+    }
     top = [(n, us) for us, depth, n in sorted(mods, reverse=True) if depth == 1][:8]
     results["check"] = {
         **asdict(st),
@@ -379,10 +388,34 @@ def part_check(case: Path, repeats: int, results: dict[str, Any]) -> list[list[A
     results.setdefault("targets", {})["check_default_lt_0.3s"] = ok
     results["targets"]["check_no_weasyprint_import"] = not heavy["weasyprint"]
     return [
-        ["briefgen check (child, median)", secs(st.wall), f"{secs(st.wall_min)}–{secs(st.wall_max)}", secs(st.cpu), mib(st.rss), f"< {T_CHECK_S}s", verdict(ok)],
+        [
+            "briefgen check (child, median)",
+            secs(st.wall),
+            f"{secs(st.wall_min)}–{secs(st.wall_max)}",
+            secs(st.cpu),
+            mib(st.rss),
+            f"< {T_CHECK_S}s",
+            verdict(ok),
+        ],
         ["  python -c pass (start-up alone)", secs(bare.wall), "", secs(bare.cpu), mib(bare.rss), "", ""],
-        ["  imports WeasyPrint?", "yes" if heavy["weasyprint"] else "no", "", "", "", "no", verdict(not heavy["weasyprint"])],
-        ["  also imports", ", ".join(m for m, v in heavy.items() if v and m != "weasyprint") or "—", f"{len(mods)} modules", "", "", "", ""],
+        [
+            "  imports WeasyPrint?",
+            "yes" if heavy["weasyprint"] else "no",
+            "",
+            "",
+            "",
+            "no",
+            verdict(not heavy["weasyprint"]),
+        ],
+        [
+            "  also imports",
+            ", ".join(m for m, v in heavy.items() if v and m != "weasyprint") or "—",
+            f"{len(mods)} modules",
+            "",
+            "",
+            "",
+            "",
+        ],
     ]
 
 
@@ -394,7 +427,9 @@ def part_default(case: Path, repeats_cold: int, repeats_warm: int, work: Path, r
     names = audience_names()
     warm_dir = work / "warm"
     warm_dir.mkdir()
-    say(f"-- warm pipeline vs WeasyPrint alone, in one process ({repeats_warm} interleaved rounds x {len(names)} audiences)")
+    say(
+        f"-- warm pipeline vs WeasyPrint alone, in one process ({repeats_warm} interleaved rounds x {len(names)} audiences)"
+    )
     w = must(run_child(worker_cmd("warm", str(case), ",".join(names), str(repeats_warm), str(warm_dir))), "warm worker")
     warm = json.loads(w.out.strip().splitlines()[-1])
     warm["worker_peak_rss"] = w.rss
@@ -420,7 +455,19 @@ def part_default(case: Path, repeats_cold: int, repeats_warm: int, work: Path, r
                     )
                 else:
                     run = run_child(
-                        [*briefgen_cmd(), "build", str(case), "--audience", name, "--format", step, "--out", str(out), "--force", "-q"]
+                        [
+                            *briefgen_cmd(),
+                            "build",
+                            str(case),
+                            "--audience",
+                            name,
+                            "--format",
+                            step,
+                            "--out",
+                            str(out),
+                            "--force",
+                            "-q",
+                        ]
                     )
                 cold[name][step].append(must(run, f"{step} of {name}"))
 
@@ -497,7 +544,13 @@ def part_default(case: Path, repeats_cold: int, repeats_warm: int, work: Path, r
     for name in names:
         m = res[name]["warm_stages_median_s"]
         stage_rows.append([name, *(secs(m[k]) for k in ("load", "view", "html", "selfcheck", "pdf", "total"))])
-    say(table("warm pipeline stages (median)", ["audience", "load+validate", "view", "HTML render", "self-check", "PDF", "total"], stage_rows))
+    say(
+        table(
+            "warm pipeline stages (median)",
+            ["audience", "load+validate", "view", "HTML render", "self-check", "PDF", "total"],
+            stage_rows,
+        )
+    )
     fonts_ok = warm["font_configurations"] == 1 and warm["font_stylesheet_builds"] == 1
     n_renders = 1 + repeats_warm * len(names)
     say(
@@ -528,7 +581,9 @@ def exponent(t1: float, t2: float, n1: float, n2: float) -> float | None:
     return math.log(t2 / t1) / math.log(n2 / n1)
 
 
-def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, quick: bool, results: dict[str, Any]) -> None:
+def part_synth(
+    case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, quick: bool, results: dict[str, Any]
+) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from synth import synthesize
 
@@ -544,7 +599,19 @@ def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, q
         reps = 3 if n <= 10 else (2 if n <= 100 and not quick else 1)
         check = Stat.of([must(run_child([*briefgen_cmd(), "check", str(folder)]), f"check {n}x") for _ in range(reps)])
         out = work / f"synth-{n}-out"
-        html_cmd = [*briefgen_cmd(), "build", str(folder), "--audience", SYNTH_AUDIENCE, "--format", "html", "--out", str(out), "--force", "-q"]
+        html_cmd = [
+            *briefgen_cmd(),
+            "build",
+            str(folder),
+            "--audience",
+            SYNTH_AUDIENCE,
+            "--format",
+            "html",
+            "--out",
+            str(out),
+            "--force",
+            "-q",
+        ]
         html = Stat.of([must(run_child(html_cmd), f"HTML {n}x") for _ in range(reps)])
         html_bytes = (out / case.name / f"{SYNTH_AUDIENCE}.html").stat().st_size
         row: dict[str, Any] = {
@@ -559,7 +626,19 @@ def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, q
             "html_bytes": html_bytes,
         }
         if n in pdf_sizes:
-            pdf_cmd = [*briefgen_cmd(), "build", str(folder), "--audience", SYNTH_AUDIENCE, "--format", "pdf", "--out", str(out), "--force", "-q"]
+            pdf_cmd = [
+                *briefgen_cmd(),
+                "build",
+                str(folder),
+                "--audience",
+                SYNTH_AUDIENCE,
+                "--format",
+                "pdf",
+                "--out",
+                str(out),
+                "--force",
+                "-q",
+            ]
             say(f"   {n}x: PDF ...")
             run = run_child(pdf_cmd)
             row["pdf"] = asdict(Stat.of([run])) | {"rc": run.rc, "error": run.err[-500:] if run.rc else ""}
@@ -570,7 +649,9 @@ def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, q
                 if default_per_page is None:
                     default_per_page = run.wall / pages
         data.append(row)
-        say(f"   {n}x: {info['items'].get('events', 0):,} events, {info['bytes'] / 2**20:.1f} MiB YAML; check {secs(check.wall)}, HTML {secs(html.wall)}")
+        say(
+            f"   {n}x: {info['items'].get('events', 0):,} events, {info['bytes'] / 2**20:.1f} MiB YAML; check {secs(check.wall)}, HTML {secs(html.wall)}"
+        )
         shutil.rmtree(out, ignore_errors=True)
         if n >= 100:
             shutil.rmtree(folder.parent, ignore_errors=True)
@@ -603,14 +684,31 @@ def part_synth(case: Path, sizes: list[int], pdf_sizes: list[int], work: Path, q
                 pdf_cell,
                 "—" if pdf is None or pdf["rc"] else mib(pdf["rss"]),
                 row.get("pages") or "—",
-                "—" if per_page is None else f"{per_page * 1000:.0f} ms"
+                "—"
+                if per_page is None
+                else f"{per_page * 1000:.0f} ms"
                 + ("" if default_per_page is None else f" ({per_page / default_per_page:.2f}x)"),
             ]
         )
     say(
         table(
             f"synthetic sizes ({SYNTH_AUDIENCE} audience; (^k) = growth exponent from the size above; PDF only up to 100x: 1000x PDF is out of scope)",
-            ["size", "events", "YAML/files", "check", "cpu", "mem", "HTML build", "cpu", "mem", "HTML size", "PDF build", "mem", "pages", "per page (vs 1x)"],
+            [
+                "size",
+                "events",
+                "YAML/files",
+                "check",
+                "cpu",
+                "mem",
+                "HTML build",
+                "cpu",
+                "mem",
+                "HTML size",
+                "PDF build",
+                "mem",
+                "pages",
+                "per page (vs 1x)",
+            ],
             rows,
         )
     )
@@ -672,8 +770,24 @@ def part_rebuild(case: Path, repeats: int, work: Path, results: dict[str, Any]) 
     ch_msg = changed[-1].out.strip().splitlines()[-1] if changed[-1].out.strip() else ""
     ok = noop.wall < T_NOOP_S
     rows = [
-        ["full build (first)", secs(full.wall), secs(full.cpu), mib(full.rss), full.out.strip().splitlines()[-1] if full.out.strip() else "", "", ""],
-        [f"no-op rebuild (median of {noop.n})", secs(noop.wall), secs(noop.cpu), mib(noop.rss), noop_msg, f"< {T_NOOP_S}s", verdict(ok)],
+        [
+            "full build (first)",
+            secs(full.wall),
+            secs(full.cpu),
+            mib(full.rss),
+            full.out.strip().splitlines()[-1] if full.out.strip() else "",
+            "",
+            "",
+        ],
+        [
+            f"no-op rebuild (median of {noop.n})",
+            secs(noop.wall),
+            secs(noop.cpu),
+            mib(noop.rss),
+            noop_msg,
+            f"< {T_NOOP_S}s",
+            verdict(ok),
+        ],
         [f"one fact changed ({where}; median of {ch.n})", secs(ch.wall), secs(ch.cpu), mib(ch.rss), ch_msg, "", ""],
     ]
     say(table("incremental build", ["what", "wall", "cpu", "peak mem", "briefgen said", "target", ""], rows))
@@ -694,7 +808,9 @@ def part_distribute(case: Path, audiences: list[str], repeats: int, work: Path, 
     t = results.setdefault("targets", {})
     if probe.rc != 0:
         reason = f"`briefgen distribute` is not available (exit {probe.rc}: {probe.err.strip().splitlines()[-1] if probe.err.strip() else ''})"
-        say(table("distribution", ["what", "result"], [["distribute to 100 vs one render", f"not available: {reason}"]]))
+        say(
+            table("distribution", ["what", "result"], [["distribute to 100 vs one render", f"not available: {reason}"]])
+        )
         results["distribute"] = {"available": False, "reason": reason}
         t["distribute_100_le_3x_render"] = None
         return
@@ -704,14 +820,27 @@ def part_distribute(case: Path, audiences: list[str], repeats: int, work: Path, 
     for name in audiences:
         lst = work / f"list-{name}.yaml"
         people = "\n".join(
-            f"  - {{name: Recipient {i:03d}, organisation: Org {i % 7}, audience: {name}}}" for i in range(1, DIST_RECIPIENTS + 1)
+            f"  - {{name: Recipient {i:03d}, organisation: Org {i % 7}, audience: {name}}}"
+            for i in range(1, DIST_RECIPIENTS + 1)
         )
         lst.write_text(f"case: {case}\nrecipients:\n{people}\n", encoding="utf-8")
         dist_runs, one_runs = [], []
         for r in range(repeats):
             out_d, out_b = work / f"dist-{name}-{r}", work / f"one-{name}-{r}"
             d_cmd = [*briefgen_cmd(), "distribute", str(lst), "--case", str(case), "--out", str(out_d), "-q"]
-            b_cmd = [*briefgen_cmd(), "build", str(case), "--audience", name, "--format", "pdf", "--out", str(out_b), "--force", "-q"]
+            b_cmd = [
+                *briefgen_cmd(),
+                "build",
+                str(case),
+                "--audience",
+                name,
+                "--format",
+                "pdf",
+                "--out",
+                str(out_b),
+                "--force",
+                "-q",
+            ]
             pair = [(d_cmd, dist_runs, "distribute"), (b_cmd, one_runs, "one render")]
             for cmd, into, what in pair if r % 2 == 0 else reversed(pair):
                 into.append(must(run_child(cmd), f"{what} ({name})"))
@@ -721,9 +850,33 @@ def part_distribute(case: Path, audiences: list[str], repeats: int, work: Path, 
         d, b = Stat.of(dist_runs), Stat.of(one_runs)
         ratio = d.wall / b.wall
         oks.append(ratio <= T_DIST_RATIO)
-        res["audiences"][name] = {"distribute": asdict(d), "one_render": asdict(b), "ratio": ratio, "copies": len(copies)}
-        rows.append([name, len(copies), secs(d.wall), secs(d.cpu), mib(d.rss), secs(b.wall), mib(b.rss), f"{ratio:.2f}", f"≤ {T_DIST_RATIO}", verdict(ratio <= T_DIST_RATIO)])
-    say(table(f"distribution: {DIST_RECIPIENTS} stamped copies vs one PDF build of the same audience (each its own process, median of {repeats})", ["audience", "copies", "distribute", "cpu", "mem", "one render", "mem", "ratio", "target", ""], rows))
+        res["audiences"][name] = {
+            "distribute": asdict(d),
+            "one_render": asdict(b),
+            "ratio": ratio,
+            "copies": len(copies),
+        }
+        rows.append(
+            [
+                name,
+                len(copies),
+                secs(d.wall),
+                secs(d.cpu),
+                mib(d.rss),
+                secs(b.wall),
+                mib(b.rss),
+                f"{ratio:.2f}",
+                f"≤ {T_DIST_RATIO}",
+                verdict(ratio <= T_DIST_RATIO),
+            ]
+        )
+    say(
+        table(
+            f"distribution: {DIST_RECIPIENTS} stamped copies vs one PDF build of the same audience (each its own process, median of {repeats})",
+            ["audience", "copies", "distribute", "cpu", "mem", "one render", "mem", "ratio", "target", ""],
+            rows,
+        )
+    )
     results["distribute"] = res
     t["distribute_100_le_3x_render"] = all(oks)
 
@@ -734,11 +887,19 @@ def part_distribute(case: Path, audiences: list[str], repeats: int, work: Path, 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--worker"]:
         kind, args = argv[1], argv[2:]
-        {"warm": lambda: worker_warm(args[0], args[1], int(args[2]), args[3]), "floor": lambda: worker_floor(*args), "pages": lambda: worker_pages(*args)}[kind]()
+        {
+            "warm": lambda: worker_warm(args[0], args[1], int(args[2]), args[3]),
+            "floor": lambda: worker_floor(*args),
+            "pages": lambda: worker_pages(*args),
+        }[kind]()
         return 0
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer repeats, sizes up to 100x, PDF at 1x only (~2 minutes)")
-    ap.add_argument("--json", default=str(ROOT / "bench" / "results.json"), metavar="PATH", help="where to write the figures")
+    ap.add_argument(
+        "--json", default=str(ROOT / "bench" / "results.json"), metavar="PATH", help="where to write the figures"
+    )
     ap.add_argument("--only", default="default,synth,rebuild,distribute", help="comma-separated parts to run")
     ap.add_argument("--sizes", help="synthetic sizes, comma-separated (default 1,10,100,1000; quick 1,10,100)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
@@ -753,7 +914,18 @@ def main(argv: list[str]) -> int:
         table(
             "machine",
             ["cpu", "cores", "memory", "load (1/5/15 min)", "python", "weasyprint", "pydantic", "pyyaml (libyaml)"],
-            [[m["cpu"], m["cores"], mib(m["memory_bytes"]), " ".join(f"{x:.1f}" for x in m["load_average"]), m["python"], m["weasyprint"], m["pydantic"], f"{m['pyyaml']} ({'yes' if m['libyaml'] else 'no'})"]],
+            [
+                [
+                    m["cpu"],
+                    m["cores"],
+                    mib(m["memory_bytes"]),
+                    " ".join(f"{x:.1f}" for x in m["load_average"]),
+                    m["python"],
+                    m["weasyprint"],
+                    m["pydantic"],
+                    f"{m['pyyaml']} ({'yes' if m['libyaml'] else 'no'})",
+                ]
+            ],
         )
     )
     work = Path(tempfile.mkdtemp(prefix="briefgen-bench-"))
@@ -762,7 +934,11 @@ def main(argv: list[str]) -> int:
         if "default" in parts:
             part_default(case, 2 if quick else 5, 2 if quick else 5, work, results)
         if "synth" in parts:
-            sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1, 10, 100] if quick else [1, 10, 100, 1000])
+            sizes = (
+                [int(s) for s in args.sizes.split(",")]
+                if args.sizes
+                else ([1, 10, 100] if quick else [1, 10, 100, 1000])
+            )
             pdf_sizes = [1] if quick else [s for s in sizes if s <= 100]
             part_synth(case, sizes, pdf_sizes, work, quick, results)
         if "rebuild" in parts:
@@ -790,10 +966,18 @@ def main(argv: list[str]) -> int:
         "distribute_100_le_3x_render": f"distribution to {DIST_RECIPIENTS} ≤ {T_DIST_RATIO} x one render",
     }
     t = results.get("targets", {})
-    say(table("targets", ["target", "result"], [[labels[k], verdict(v) if k in t else "not run"] for k, v in ((k, t.get(k)) for k in labels)]))
+    say(
+        table(
+            "targets",
+            ["target", "result"],
+            [[labels[k], verdict(v) if k in t else "not run"] for k, v in ((k, t.get(k)) for k in labels)],
+        )
+    )
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    say(f"\nfigures written to {args.json} (took {results['elapsed_s']:.0f}s; load average now {' '.join(f'{x:.1f}' for x in results['machine']['load_average_end'])})")
+    say(
+        f"\nfigures written to {args.json} (took {results['elapsed_s']:.0f}s; load average now {' '.join(f'{x:.1f}' for x in results['machine']['load_average_end'])})"
+    )
     return 0
 
 

@@ -306,7 +306,7 @@ def distribute(
         report.layouts[name] = time.perf_counter() - t0
         done += 1
         if progress:
-            progress(f"{case.id}/{name} briefing (laid out once, {pages} pages)", done, total)
+            progress(f"{case.id}/{name} briefing (laid out once, {pages} page{'s' if pages != 1 else ''})", done, total)
         limit = aud.profile.max_pages
         if limit is not None and pages > limit:
             errors.append(

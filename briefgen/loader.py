@@ -372,9 +372,10 @@ def check_references(case: Case, case_doc: Document, origins: Origins) -> list[F
                 )
     for r, doc, loc in each("rationales"):
         expect(r.party, {"party"}, doc, (*loc, "party"), "party")
+    fact_kinds = set(kind_of_id.values()) - {"party", "source"}  # once: not per reference (O(n²))
     for j_, doc, loc in each("judgments"):
         for k, ref in enumerate(j_.rests_on):
-            expect(ref, set(kind_of_id.values()) - {"party", "source"}, doc, (*loc, "rests_on", k), "fact item")
+            expect(ref, fact_kinds, doc, (*loc, "rests_on", k), "fact item")
     for a, doc, loc in each("assessments"):
         expect(a.analyst, {"actor"}, doc, (*loc, "analyst"), "actor")
     for r, doc, loc in each("reactions"):

@@ -475,6 +475,11 @@ class _Builder:
         self.parties = parties
         self.party = {p.id: p for p in parties}
         self.summary = self.profile.detail == "summary"
+        # Motive id → the first motive naming it as its mirror (one pass, not one scan per motive).
+        self.mirrored_by: dict[str, str] = {}
+        for o in case.motives:
+            if o.mirror:
+                self.mirrored_by.setdefault(o.mirror, o.id)
 
     # releasability ---------------------------------------------------
     def _marking(self, marking: str | None) -> str:
@@ -756,7 +761,7 @@ class _Builder:
         return rows, by_party
 
     def _motive_view(self, m: Motive, meta: Meta, titles: dict[str, Motive]) -> MotiveView:
-        mirror_id = m.mirror or next((o.id for o in self.case.motives if o.mirror == m.id), None)
+        mirror_id = m.mirror or self.mirrored_by.get(m.id)
         mirror = None
         if mirror_id and mirror_id in titles:
             other = titles[mirror_id]
