@@ -3,11 +3,11 @@ the same on every machine (no fallback to whatever the system has)."""
 
 from __future__ import annotations
 
+from conftest import DEFAULT_CASE
 from fontTools.ttLib import TTFont
 
 from briefgen.paths import font_dirs
 from briefgen.pdf import FONT_FILES, font_face_css
-from conftest import DEFAULT_CASE
 
 
 def test_every_character_of_the_default_case_is_in_the_packaged_fonts() -> None:
