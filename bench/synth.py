@@ -21,6 +21,7 @@ import copy
 import hashlib
 import re
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,10 @@ def _new_id(original: str, k: int) -> str:
         return original + suffix
     digest = hashlib.sha1(original.encode()).hexdigest()[:8]
     return f"{original[:60]}-{digest}{suffix}"
+
+
+def _quoted_id(quoted: list[str], m: re.Match[str]) -> str:
+    return quoted[int(m.group(1))]
 
 
 def _replace_refs(obj: Any, slot: dict[str, int], key: str | None = None) -> Any:
@@ -125,9 +130,9 @@ def synthesize(seed: Path, factor: int, out: Path, part_bytes: int = PART_BYTES)
         parts: list[list[str]] = [[]]
         size = 0
         for k in range(factor):
-            copy_names = names[k]
             # Quoted, so an id that looks like a number or a date stays text.
-            text = _PLACEHOLDER.sub(lambda m, names_k=copy_names: f'"{names_k[int(m.group(1))]}"', template)
+            quoted = [f'"{name}"' for name in names[k]]
+            text = _PLACEHOLDER.sub(partial(_quoted_id, quoted), template)
             n = len(text.encode("utf-8"))
             if size and size + n > part_bytes:
                 parts.append([])

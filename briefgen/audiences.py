@@ -142,9 +142,20 @@ def _load_profile(path: Path) -> Audience:
         raise CaseInvalid([doc.error(("name",), f"name '{profile.name}' must match the file name '{path.stem}'")])
     errors = []
     aud = Audience(profile, path.parent, path)
-    if aud.logo_path is not None and not aud.logo_path.is_file():
+    folder = path.parent.resolve()
+    # A profile may bring in only files beside it: its logo is the one local file the PDF
+    # renderer is allowed to read on its behalf.
+    if aud.logo_path is not None and (
+        not aud.logo_path.is_relative_to(folder) or aud.logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg")
+    ):
+        errors.append(
+            doc.error(("branding", "logo"), "the logo must be a PNG, JPEG or SVG file inside the profile's folder")
+        )
+    elif aud.logo_path is not None and not aud.logo_path.is_file():
         errors.append(doc.error(("branding", "logo"), f"logo file not found: {aud.logo_path}"))
-    if aud.templates_dir is not None and not aud.templates_dir.is_dir():
+    if aud.templates_dir is not None and not aud.templates_dir.is_relative_to(folder):
+        errors.append(doc.error(("templates",), "the templates folder must be inside the profile's folder"))
+    elif aud.templates_dir is not None and not aud.templates_dir.is_dir():
         errors.append(doc.error(("templates",), f"templates folder not found: {aud.templates_dir}"))
     if errors:
         raise CaseInvalid(errors)

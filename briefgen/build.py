@@ -14,14 +14,16 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import CaseInvalid, FactError, UsageError
 from .output import safe_name, write_atomic
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MANIFEST = ".briefgen-manifest.json"
 FORMATS = ("html", "pdf")
@@ -109,11 +111,17 @@ def _selected(options: BuildOptions, available: dict[str, Path]) -> list[str]:
     return list(dict.fromkeys(options.audiences))
 
 
+def _fact_files(root: Path) -> list[Path]:
+    # The rule of loader.fact_files, repeated so that a no-op build need not import the
+    # loader (and with it pydantic and every model): keep the two in step.
+    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
 def input_key(case_dir: Path, profile: Path, options: BuildOptions, fmt: str) -> str:
     """Everything an output depends on, hashed."""
-    from .loader import fact_files
     from .render import template_files
 
+    fact_files = _fact_files
     parts = {
         "engine": __version__,
         "facts": _hash_files(fact_files(case_dir), case_dir),
@@ -294,6 +302,8 @@ def _render_pdfs(
             if progress:
                 progress(f"{path}", done, total)
         return results
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures: list[tuple[Future[tuple[bytes, int]], tuple[Any, ...], float]] = []
         for case_dir, name, path, key, html, aud in pending:

@@ -59,7 +59,7 @@ class ProgressLine:
                 sys.stdout.write("\n")
             sys.stdout.flush()
         else:
-            print(f"built {label} ({done}/{total}, {elapsed:.1f}s)", flush=True)
+            print(f"rendered {label} ({done}/{total}, {elapsed:.1f}s)", flush=True)
 
 
 def _options(args: argparse.Namespace) -> Any:

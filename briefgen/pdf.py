@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -105,6 +106,34 @@ class _Quiet(logging.Filter):
 
 logging.getLogger("weasyprint").addFilter(_Quiet())
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+
+def _cache_page_references() -> None:
+    """Make ``pydyf.PDF.page_references`` answer from a cache while no page is added.
+
+    pydyf builds the tuple of every page's reference each time it is read, and WeasyPrint
+    reads it once per link and per tagged element to take one page's reference: a tagged
+    PDF of a few thousand pages then spends hours in that one line. The cached tuple is
+    the very one pydyf would build (pages are only ever appended), so the PDF is the same.
+    """
+    prop = getattr(pydyf.PDF, "page_references", None)
+    if not isinstance(prop, property) or prop.fget is None or getattr(prop.fget, "_briefgen_cached", False):
+        return
+    build = prop.fget
+
+    def page_references(self: pydyf.PDF) -> tuple[bytes, ...]:
+        kids = self.pages["Kids"]
+        key = (id(kids), len(kids))
+        cached = self.__dict__.get("_briefgen_page_references")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_briefgen_page_references"] = (key, build(self))
+        return cached[1]  # type: ignore[no-any-return]
+
+    page_references._briefgen_cached = True  # type: ignore[attr-defined]
+    pydyf.PDF.page_references = property(page_references)  # type: ignore[method-assign,assignment]
+
+
+_cache_page_references()
 
 
 def render_pdf(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -19,7 +20,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import CaseInvalid, FactError
 from .paths import builtin_templates_dir
-from .view import BriefingView
+
+if TYPE_CHECKING:  # only for the annotation: importing render stays cheap (a no-op build lists templates)
+    from .view import BriefingView
 
 MAIN_TEMPLATE = "briefing.html.j2"
 
@@ -42,6 +45,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     exhaust the memory (``{{ "x" * 10**10 }}``) any more than it can escape the sandbox."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Jinja's answer depends only on the object's type and the attribute's name (private
+        # and internal attributes, methods that mutate lists, dicts and sets), and a large
+        # briefing asks the same few questions hundreds of thousands of times: remember them.
+        # An object whose __class__ is not its type is asked afresh every time.
+        cls = type(obj)
+        if getattr(obj, "__class__", None) is not cls:
+            return bool(super().is_safe_attribute(obj, attr, value))
+        key = (cls, attr)
+        safe = self._safe_attributes.get(key)
+        if safe is None:
+            safe = self._safe_attributes[key] = bool(super().is_safe_attribute(obj, attr, value))
+        return safe
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:
         if operator == "*":

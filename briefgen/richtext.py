@@ -3,10 +3,18 @@
 Fact text is data: raw HTML in it is escaped by Markdown's own rules where it can be
 and stripped by the sanitiser where it cannot; only web and mail links survive, and
 they are never fetched (the PDF only holds them as link annotations).
+
+Python-Markdown slows down sharply on some shapes of text (thousands of unclosed
+``[`` in a paragraph take minutes; thousands of lines take seconds) and recurses per
+level of nested lists and quotes, as does the PDF renderer. So a text past
+:data:`MAX_BRACKET_WORK` or :data:`MAX_LINES`, or nested deeper than
+:data:`MAX_NESTING`, is shown as plain paragraphs instead: still all there, still
+escaped, only without Markdown formatting.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import markdown
@@ -17,14 +25,53 @@ ALLOWED_TAGS = {"p", "em", "strong", "ul", "ol", "li", "a", "code", "blockquote"
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
+MAX_NESTING = 12
+"""Deepest nesting of lists and quotes formatted (the PDF renderer fails past about a hundred)."""
+MAX_LINES = 2_000
+"""Most lines in one text formatted as Markdown."""
+MAX_BRACKET_WORK = 2_000_000
+"""Budget for '[' and '<' per paragraph, counted as the sum of their squares (about half a second)."""
+
 _md = markdown.Markdown(extensions=[], output_format="html")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+_NESTING_TAG = re.compile(r"<(/?)(?:ul|ol|blockquote)\b", re.I)
+
+
+def _too_costly(text: str) -> bool:
+    if text.count("\n") > MAX_LINES:
+        return True
+    return sum((b.count("[") + b.count("<")) ** 2 for b in _PARAGRAPHS.split(text)) > MAX_BRACKET_WORK
+
+
+def _too_deep(html: str) -> bool:
+    depth = 0
+    for m in _NESTING_TAG.finditer(html):
+        depth += -1 if m.group(1) else 1
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
+def _plain_paragraphs(text: str) -> str:
+    return "".join(f"<p>{escape(b.strip())}</p>" for b in _PARAGRAPHS.split(text) if b.strip())
+
+
+def _markdown(text: str) -> str:
+    """Markdown → HTML, or plain paragraphs when the text is too costly or deep to format."""
+    if _too_costly(text):
+        return _plain_paragraphs(text)
+    _md.reset()
+    try:
+        html = _md.convert(text)
+    except RecursionError:  # lists nested a few hundred deep
+        return _plain_paragraphs(text)
+    return _plain_paragraphs(text) if _too_deep(html) else html
 
 
 @lru_cache(maxsize=8192)
 def md_block(text: str) -> Markup:
     """Markdown paragraphs → sanitised HTML (block level)."""
-    _md.reset()
-    html = _md.convert(text)
+    html = _markdown(text)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -45,7 +45,10 @@ Path_ = tuple[str | int, ...]
 _CFAST = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 # Characters YAML forbids in a stream; escapes in double-quoted text can still produce
 # them, and they break later stages (UTF-8 encoding of the HTML, the PDF's text).
-_NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# (Written as the forbidden ranges, the complement of YAML's printable set
+# [^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]: the same
+# characters, but it compiles in a millisecond rather than ten, at every start-up.)
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _MAX_INT_DIGITS = 1000
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")

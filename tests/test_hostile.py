@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from packaging.version import Version
 from briefgen import cli
 from briefgen import pdf as pdf_module
 from briefgen.build import BuildOptions, build
+from briefgen.richtext import md_block
 from briefgen.selfcheck import html_problems
 
 PASSWD_MARK = "root:x:0:0"
@@ -464,6 +466,41 @@ body {{ background: url("file:///etc/passwd"); }} p {{ background: url("{net}/bg
         xobjects = resources.get_object().get("/XObject") if resources is not None else None
         for ref in xobjects.get_object().values() if xobjects is not None else []:
             assert ref.get_object().get("/Subtype") != "/Image"
+
+
+PATHOLOGICAL_MARKDOWN = {
+    # Python-Markdown needs minutes for this many unclosed brackets in one paragraph.
+    ("motives", "Elections are near."): "[a " * 15_000,
+    # Nested lists and quotes: Markdown and the PDF renderer recurse once per level.
+    ("motives", "Elections are near too."): "".join("  " * i + "- x\n" for i in range(215)),
+    ("judgments", "Both sides have reasons to stop."): "".join(">" * i + " q\n" for i in range(1, 170)),
+}
+SLOW_MARKDOWN = ["<http://" * 5_000, "x\n=\n" * 5_000, "[a](" * 10_000, "![" * 20_000]
+
+
+def test_pathological_markdown_neither_hangs_nor_crashes(tmp_path: Path) -> None:
+    """Markdown that would take minutes, or recurse past Python's limit in the PDF renderer,
+    is shown as plain text instead: the build finishes quickly and nothing is lost."""
+    case = tmp_path / "demo"
+    shutil.copytree(MINIMAL, case)
+    for (kind, old), new in PATHOLOGICAL_MARKDOWN.items():
+        f = case / f"{kind}.yaml"
+        text = f.read_text(encoding="utf-8")
+        assert old in text
+        f.write_text(text.replace(old, json.dumps(new), 1), encoding="utf-8")
+    t0 = time.perf_counter()
+    build([case], BuildOptions(out=tmp_path / "out", audiences=("analyst",), force=True, jobs=1))
+    assert time.perf_counter() - t0 < 30
+    html = (tmp_path / "out" / "demo" / "analyst.html").read_text(encoding="utf-8")
+    assert "[a " * 1000 in html
+    reader = pypdf.PdfReader(tmp_path / "out" / "demo" / "analyst.pdf")
+    assert len(reader.pages) > 1
+
+    for text in SLOW_MARKDOWN:
+        md_block.cache_clear()
+        t0 = time.perf_counter()
+        md_block(text)
+        assert time.perf_counter() - t0 < 3, text[:20]
 
 
 def test_hostile_case_through_the_command_line(hostile: dict[str, Any], tmp_path: Path) -> None:
