@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pydyf
+import pydyf  # type: ignore[import-untyped]
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -130,7 +130,7 @@ def _cache_page_references() -> None:
         return cached[1]  # type: ignore[no-any-return]
 
     page_references._briefgen_cached = True  # type: ignore[attr-defined]
-    pydyf.PDF.page_references = property(page_references)  # type: ignore[method-assign,assignment]
+    pydyf.PDF.page_references = property(page_references)
 
 
 _cache_page_references()

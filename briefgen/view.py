@@ -522,7 +522,7 @@ class _Builder:
                         anchor=f"note-{n}",
                         source_id=c.source,
                         source_label=self._source_label(c.source),
-                        source_anchor=f"src-{c.source}",
+                        source_anchor=f"src-{c.source}" if self.use_sources else "",
                         excerpt=c.excerpt,
                         credibility=c.credibility,
                         credibility_label=CREDIBILITY_LABELS[c.credibility],
