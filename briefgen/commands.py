@@ -155,3 +155,6 @@ def register(add: Callable[..., Any]) -> None:
     p.add_argument("--case", metavar="CASE_DIR", help="case folder (default: the list's 'case')")
     p.add_argument("--templates", action="append", metavar="DIR", help="template folder searched first")
     p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")
+    from .completion import add_command as add_completion
+
+    add_completion(add)

@@ -270,3 +270,22 @@ def test_packaged_schemas_are_up_to_date(kind: str) -> None:
     assert path.is_file() and path.read_text(encoding="utf-8") == schema_text(kind), (
         f"{path} is out of date with the models; regenerate with: briefgen schema --out briefgen/schemas"
     )
+
+
+def test_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from briefgen.cli import build_parser
+    from briefgen.completion import bash_script
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash not installed")
+    script = tmp_path / "c.sh"
+    script.write_text(bash_script(build_parser()))
+    probe = (
+        f"source {script}; COMP_WORDS=(briefgen dis); COMP_CWORD=1; _briefgen; echo ${{COMPREPLY[@]}};"
+        "COMP_WORDS=(briefgen build --for); COMP_CWORD=2; _briefgen; echo ${COMPREPLY[@]}"
+    )
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True).stdout.splitlines()
+    assert out == ["distribute", "--force --format"]
