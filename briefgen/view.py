@@ -588,7 +588,9 @@ class _Builder:
             if not citations:
                 continue
             self._take(n.marking)
-            meta = Meta(f"{prefix}-{i + 1}", f"{prefix}-{i + 1}", self.cites(citations), self._marking(n.marking), None, None, None)
+            flag = n.marking if n.marking and MARKING_ORDER[n.marking] > MARKING_ORDER[self.default_marking] else None
+            anchor = f"{prefix}-{i + 1}"
+            meta = Meta(anchor, anchor, self.cites(citations), self._marking(n.marking), None, None, None, flag)
             out.append(Paragraph(md_block(n.text), meta))
         return out
 
