@@ -46,6 +46,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,8 @@ DEFAULT_CASE = ROOT / "facts" / "iran-pakistan-2024"
 FALLBACK_CASE = ROOT / "tests" / "data" / "minimal"
 SYNTH_AUDIENCE = "analyst"
 DIST_RECIPIENTS = 100
+GRID_DIAGNOSIS_CSS = ".columns { display: block !important; }"
+"""The built-in templates' one grid whose cells can run over many pages (rationales per party)."""
 GIB = 1024**3
 
 # Targets (issue 8).
@@ -87,12 +90,13 @@ class Run:
     rc: int
     out: str
     err: str
+    timed_out: bool = False
 
 
-def run_child(cmd: list[str], cwd: Path | None = None, mem_cap: int | None = None) -> Run:
+def run_child(cmd: list[str], cwd: Path | None = None, mem_cap: int | None = None, timeout: float | None = None) -> Run:
     """Run ``cmd`` and measure it alone (its own rusage, reaped with ``wait4``).
     ``mem_cap`` bytes of address space, if given, make a runaway child fail instead of
-    exhausting the machine."""
+    exhausting the machine; past ``timeout`` seconds it is killed (``timed_out``)."""
 
     def cap() -> None:
         if mem_cap:
@@ -103,7 +107,20 @@ def run_child(cmd: list[str], cwd: Path | None = None, mem_cap: int | None = Non
         p = subprocess.Popen(
             cmd, stdout=out, stderr=err, cwd=cwd or ROOT, stdin=subprocess.DEVNULL, preexec_fn=cap if mem_cap else None
         )
-        _, status, ru = os.wait4(p.pid, 0)
+        timed_out = False
+        if timeout is None:
+            _, status, ru = os.wait4(p.pid, 0)
+        else:
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() - t0 > timeout:
+                    timed_out = True
+                    os.kill(p.pid, signal.SIGKILL)
+                    _, status, ru = os.wait4(p.pid, 0)
+                    break
+                time.sleep(0.2)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -115,6 +132,7 @@ def run_child(cmd: list[str], cwd: Path | None = None, mem_cap: int | None = Non
             p.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            timed_out,
         )
 
 
@@ -346,6 +364,43 @@ def worker_floor(html_path: str, css_path: str, base_url_path: str, pdf_out: str
     rendered = doc.render(stylesheets=[css], font_config=fc, pdf_tags=True)
     Path(pdf_out).write_bytes(rendered.write_pdf(pdf_identifier=b"0" * 32, pdf_tags=True, attachments=[]))
     print(len(rendered.pages))
+
+
+def worker_stages(case_dir: str, audience: str) -> None:
+    """Where an HTML build's time goes, stage by stage, as ``briefgen build`` runs them; prints JSON."""
+    from briefgen.audiences import load_audiences
+    from briefgen.loader import gc_paused, load_case
+    from briefgen.render import render_html
+    from briefgen.selfcheck import html_problems
+    from briefgen.view import build_view
+
+    aud = load_audiences([])[audience]
+    out: dict[str, float] = {}
+
+    def stage(name: str, fn: Any) -> Any:
+        c, t = time.process_time(), time.perf_counter()
+        value = fn()
+        out[name] = time.perf_counter() - t
+        out[name + "_cpu"] = time.process_time() - c
+        return value
+
+    case = stage("load", lambda: load_case(case_dir))
+    with gc_paused():
+        view = stage("view", lambda: build_view(case, aud))
+        html = stage("render", lambda: render_html(view))
+        stage("selfcheck", lambda: html_problems(html))
+    out["html_bytes"] = len(html.encode("utf-8"))
+    print(json.dumps(out))
+
+
+def worker_override(html_path: str, css: str) -> None:
+    """The PDF of an HTML file with ``css`` added to its styles; prints pages and CPU seconds."""
+    from briefgen.pdf import render_pdf_counted
+
+    html = Path(html_path).read_text(encoding="utf-8").replace("</style>", f"@media print {{ {css} }}</style>", 1)
+    c = time.process_time()
+    _, pages = render_pdf_counted(html)
+    print(pages, time.process_time() - c)
 
 
 def worker_pages(pdf_path: str) -> None:
@@ -611,6 +666,7 @@ def part_synth(
     quick: bool,
     results: dict[str, Any],
     pdf_mem_cap: int,
+    pdf_timeout: float,
 ) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from synth import synthesize
@@ -653,6 +709,10 @@ def part_synth(
             "html": asdict(html),
             "html_bytes": html_bytes,
         }
+        if not quick:
+            st = run_child(worker_cmd("stages", str(folder), SYNTH_AUDIENCE))
+            if st.rc == 0:
+                row["html_stages"] = json.loads(st.out.strip().splitlines()[-1])
         if n in pdf_sizes:
             pdf_cmd = [
                 *briefgen_cmd(),
@@ -668,12 +728,17 @@ def part_synth(
                 "-q",
             ]
             say(f"   {n}x: PDF ...")
-            run = run_child(pdf_cmd, mem_cap=pdf_mem_cap)
+            run = run_child(pdf_cmd, mem_cap=pdf_mem_cap, timeout=pdf_timeout)
             row["pdf"] = asdict(Stat.of([run])) | {
                 "rc": run.rc,
                 "error": run.err[-500:] if run.rc else "",
                 "mem_cap_bytes": pdf_mem_cap,
+                "timed_out": run.timed_out,
+                "timeout_s": pdf_timeout,
             }
+            if n == 10 and run.rc == 0:
+                # Kept for the diagnosis below, should a larger PDF not finish.
+                shutil.copy(out / case.name / f"{SYNTH_AUDIENCE}.html", work / "synth-10.html")
             pages = count_pages(out / case.name / f"{SYNTH_AUDIENCE}.pdf") if run.rc == 0 else None
             row["pages"] = pages
             if pages:
@@ -699,7 +764,14 @@ def part_synth(
 
     for row in data:
         pdf = row.get("pdf")
-        pdf_cell = "—" if pdf is None else ("FAILED" if pdf["rc"] else secs(pdf["wall"]) + exp(row, "pdf"))
+        if pdf is None:
+            pdf_cell = "—"
+        elif pdf.get("timed_out"):
+            pdf_cell = f"unfinished at {secs(pdf['wall'])} (time cap)"
+        elif pdf["rc"]:
+            pdf_cell = f"FAILED (exit {pdf['rc']})"
+        else:
+            pdf_cell = secs(pdf["wall"]) + exp(row, "pdf")
         per_page = row.get("pdf_s_per_page")
         rows.append(
             [
@@ -714,7 +786,7 @@ def part_synth(
                 mib(row["html"]["rss"]),
                 f"{row['html_bytes'] / 2**20:.1f} MiB",
                 pdf_cell,
-                "—" if pdf is None or pdf["rc"] else mib(pdf["rss"]),
+                "—" if pdf is None else mib(pdf["rss"]),
                 row.get("pages") or "—",
                 "—"
                 if per_page is None
@@ -744,6 +816,41 @@ def part_synth(
             rows,
         )
     )
+    unfinished = [r for r in data if "pdf" in r and r["pdf"]["rc"] != 0]
+    ten = next((r for r in data if r["factor"] == 10 and "pdf" in r and r["pdf"]["rc"] == 0), None)
+    if unfinished and ten is not None and (work / "synth-10.html").is_file():
+        # Why: lay the 10x HTML out again with the multi-page grid turned into blocks.
+        d = run_child(worker_cmd("override", str(work / "synth-10.html"), GRID_DIAGNOSIS_CSS))
+        if d.rc == 0:
+            d_pages, d_cpu = d.out.split()
+            diag = {
+                "css": GRID_DIAGNOSIS_CSS,
+                "pages": int(d_pages),
+                "cpu_s": float(d_cpu),
+                "as_built_cpu_s": ten["pdf"]["cpu"],
+            }
+            results["synth_pdf_diagnosis"] = diag
+            say(
+                f"diagnosis: the 10x PDF took {secs(ten['pdf']['cpu'])} CPU as built ({ten.get('pages')} pages); with "
+                f"`{GRID_DIAGNOSIS_CSS}` added it takes {secs(float(d_cpu))} ({d_pages} pages): WeasyPrint re-sizes a CSS grid "
+                "on every page it spans, so a grid whose cells run over many pages costs pages² (the 100x one runs for hours)."
+            )
+    staged = [r for r in data if "html_stages" in r]
+    if staged:
+        say(
+            table(
+                "where the HTML build's CPU time goes (in one process, as briefgen build runs it)",
+                ["size", "load+validate", "view", "render (Jinja)", "self-check", "HTML"],
+                [
+                    [
+                        f"{r['factor']}x",
+                        *(secs(r["html_stages"][k + "_cpu"]) for k in ("load", "view", "render", "selfcheck")),
+                        f"{r['html_stages']['html_bytes'] / 2**20:.1f} MiB",
+                    ]
+                    for r in staged
+                ],
+            )
+        )
     results["synth"] = data
     t = results.setdefault("targets", {})
     big = next((r for r in data if r["factor"] == 1000), None)
@@ -924,6 +1031,8 @@ def main(argv: list[str]) -> int:
             "warm": lambda: worker_warm(wargs[0], wargs[1], int(wargs[2]), wargs[3]),
             "floor": lambda: worker_floor(*wargs),
             "pages": lambda: worker_pages(*wargs),
+            "stages": lambda: worker_stages(*wargs),
+            "override": lambda: worker_override(*wargs),
         }[kind]()
         return 0
     ap = argparse.ArgumentParser(
@@ -939,6 +1048,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-pdf-100", action="store_true", help="leave out the 100x PDF (the longest part of a full run)")
     ap.add_argument(
         "--pdf-mem-gib", type=float, default=12.0, help="address-space cap of a synthetic PDF build (default 12 GiB)"
+    )
+    ap.add_argument(
+        "--pdf-timeout-min", type=float, default=6.0, help="time cap of a synthetic PDF build (default 6 minutes)"
     )
     args = ap.parse_args(argv)
     parts = set(args.only.split(","))
@@ -978,11 +1090,13 @@ def main(argv: list[str]) -> int:
                 else ([1, 10, 100] if quick else [1, 10, 100, 1000])
             )
             pdf_sizes = [1] if quick else [s for s in sizes if s <= 100 and not (s == 100 and args.no_pdf_100)]
-            part_synth(case, sizes, pdf_sizes, work, quick, results, int(args.pdf_mem_gib * GIB))
+            part_synth(
+                case, sizes, pdf_sizes, work, quick, results, int(args.pdf_mem_gib * GIB), args.pdf_timeout_min * 60
+            )
         if "rebuild" in parts:
             part_rebuild(case, 3 if quick else 7, work, results)
         if "distribute" in parts:
-            part_distribute(case, ["executive"] if quick else audience_names(), 1 if quick else 3, work, results)
+            part_distribute(case, ["executive"] if quick else audience_names(), 1 if quick else 2, work, results)
     finally:
         if args.keep:
             say(f"temporary files kept in {work}")

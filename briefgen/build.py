@@ -193,7 +193,7 @@ def build(
 
     # Validate everything first: a failing case writes nothing at all.
     from .audiences import load_audiences
-    from .loader import load_case
+    from .loader import gc_paused, load_case
 
     audiences = load_audiences(list(options.audience_dirs))
     cases = {}
@@ -237,9 +237,10 @@ def build(
                         show_internal=aud.profile.show_notes,
                     ),
                 )
-            view = build_view(cases[case_dir], aud, changes=changes)
-            html = render_html(view, _user_dirs(options, aud))
-            _check_html(html, path)
+            with gc_paused():
+                view = build_view(cases[case_dir], aud, changes=changes)
+                html = render_html(view, _user_dirs(options, aud))
+                _check_html(html, path)
             htmls[(case_dir, name)] = (html, time.perf_counter() - t0)
         html, secs = htmls[(case_dir, name)]
         if fmt == "html":

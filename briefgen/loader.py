@@ -8,11 +8,13 @@ each located at ``file:line:col``.
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import re
 import types
 import typing
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Union
 
@@ -53,6 +55,26 @@ def load_case(path: str | Path) -> Case:
 Origins = dict[str, list[tuple[Document, Loc]]]
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a large, long-lived object graph is built.
+
+    Loading (and then viewing and rendering) a case allocates objects by the million and
+    frees almost none; each collection pass scans all that survive, which costs a third
+    of the time on a large case. The data holds no reference cycles, so nothing is left
+    for the collector to find: pausing it changes only the time. It resumes afterwards
+    (unless it was already paused)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@gc_paused()
 def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     """Like :func:`load_case`, but also returns each item's file and place in it
     (for checks that report on items after validation, such as the archive check)."""
