@@ -31,21 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from briefgen.models import ITEM_KINDS  # noqa: E402
 from briefgen.models.files import kind_of  # noqa: E402
 from briefgen.yamlsafe import load_file  # noqa: E402
 
-LIST_KINDS = (
-    "sources",
-    "actors",
-    "events",
-    "motives",
-    "rationales",
-    "judgments",
-    "assessments",
-    "reactions",
-    "claims",
-    "indicators",
-)
+LIST_KINDS = tuple(ITEM_KINDS)
 REF_KEYS = {"id", "source", "resolved_against", "actors", "mirror", "rests_on", "analyst", "actor"}
 """Keys whose values are (or list) item ids; `party`/`parties` name parties, which are shared."""
 PART_BYTES = 6 * 1024 * 1024

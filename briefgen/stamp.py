@@ -49,6 +49,7 @@ from pypdf.generic import (
 )
 
 from . import pdf
+from .models.common import MARKING_COLOURS
 from .paths import font_dirs
 
 NAME_FONT_FILE = "SourceSansPro-Semibold.ttf"
@@ -64,14 +65,6 @@ STAMP_LINE_MM = 3.8
 # and page numbers, which begin 8 mm from the edge.
 OBJECTS_PER_STREAM = 400
 PT_PER_MM = 72 / 25.4
-MARKING_COLOURS = {
-    # TLP 2.0 label colours (shown on black), as in the briefing's own marking boxes.
-    "CLEAR": "#FFFFFF",
-    "GREEN": "#33FF00",
-    "AMBER": "#FFC000",
-    "AMBER+STRICT": "#FFC000",
-    "RED": "#FF2B2B",
-}
 
 
 @dataclass(frozen=True)

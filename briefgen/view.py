@@ -21,6 +21,7 @@ from .models.common import (
     CONFIDENCE_LABELS,
     CREDIBILITY_LABELS,
     LIKELIHOOD_RANGES,
+    MARKING_COLOURS,
     MARKING_ORDER,
     RELIABILITY_LABELS,
     partial_date_start,
@@ -36,14 +37,6 @@ MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 ]  # fmt: skip
-MARKING_COLOURS = {
-    # TLP 2.0: label colour on black.
-    "CLEAR": "#FFFFFF",
-    "GREEN": "#33FF00",
-    "AMBER": "#FFC000",
-    "AMBER+STRICT": "#FFC000",
-    "RED": "#FF2B2B",
-}
 MARKING_MEANING = {
     "CLEAR": "Disclosure is not limited.",
     "GREEN": "Limited disclosure: recipients may share with peers and partner organisations within their community, not via public channels.",

@@ -49,6 +49,14 @@ Colour = Annotated[
 Marking = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 """Traffic Light Protocol 2.0 handling labels, least to most restrictive."""
 MARKING_ORDER: dict[str, int] = {"CLEAR": 0, "GREEN": 1, "AMBER": 2, "AMBER+STRICT": 3, "RED": 4}
+MARKING_COLOURS: dict[str, str] = {
+    # TLP 2.0: the label's colour, shown on black.
+    "CLEAR": "#FFFFFF",
+    "GREEN": "#33FF00",
+    "AMBER": "#FFC000",
+    "AMBER+STRICT": "#FFC000",
+    "RED": "#FF2B2B",
+}
 
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 RELIABILITY_LABELS = {
