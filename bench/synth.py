@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 import sys
 from functools import partial
@@ -144,7 +145,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     info = synthesize(Path(argv[0]), int(argv[1]), Path(argv[2]))
-    print(info)
+    print(json.dumps(info))
     return 0
 
 

@@ -128,17 +128,42 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--previous", metavar="CASE_DIR", help="previous edition of the case, for 'What changed'")
 
 
+NEW_EXAMPLES = """examples:
+  briefgen new facts/my-case --parties "Northland,Southland"
+  briefgen new facts/my-case --parties "Party A,Party B,Party C" --title "Border crisis"
+  briefgen new facts/my-case --parties '"Northland, Inc.",Southland'   quote a name with a comma
+then:
+  briefgen check facts/my-case --archive facts/my-case/archive
+  briefgen build facts/my-case --format html"""
+
+
+def add_new_arguments(p: Any) -> None:
+    """The `new` command's arguments (briefgen.scaffold does the work)."""
+    p.add_argument("case_dir", metavar="CASE_DIR", help="the new case folder (must not exist, or be empty)")
+    p.add_argument(
+        "--parties",
+        required=True,
+        metavar="NAMES",
+        help='the parties, comma-separated: "A,B[,C...]" (2 to 8); quote a name holding a comma: \'"A, Inc.",B\'',
+    )
+    p.add_argument("--title", metavar="TITLE", help="title of the briefing (default: 'Example briefing: A and B')")
+
+
+def cmd_new(args: Any, con: Any) -> int:
+    from .scaffold import cmd_new as run  # (imported only when `new` runs: check starts faster)
+
+    return run(args, con)
+
+
 def register(add: Callable[..., Any]) -> None:
     """Add the build, audience and distribution commands to the parser."""
     p = add("build", cmd_build, "build HTML and PDF briefings (only what changed)")
     add_build_options(p)
     p = add("audiences", cmd_audiences, "list the audience profiles")
     p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")
-    from .scaffold import NEW_EXAMPLES, add_arguments, cmd_new  # stdlib-only at import
-
     p = add("new", cmd_new, "start a new case folder with a commented example of every kind of fact")
-    p.epilog = NEW_EXAMPLES  # its EXAMPLES entry lives with the command, in scaffold.py
-    add_arguments(p)
+    p.epilog = NEW_EXAMPLES
+    add_new_arguments(p)
     from .commands_editing import register as register_editing  # diff, watch, serve
 
     register_editing(add)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import gc
 import hashlib
+import os
 import re
 import types
 import typing
@@ -20,6 +21,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
+from . import parsecache
 from .errors import CaseInvalid, FactError
 from .models import ITEM_KINDS, Case
 from .models.files import FILE_KINDS, kind_of
@@ -71,7 +73,16 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Re-enabled as is, the collector would scan everything allocated meanwhile at its
+        # next pass (a second on a large case). What survived is long-lived data: move it
+        # out of the collector's sight, as gc.freeze is meant for (still freed by refcount).
+        if gc.get_count()[0] > _FREEZE_AFTER:
+            gc.freeze()
         gc.enable()
+
+
+_FREEZE_AFTER = 200_000
+"""Objects allocated under :func:`gc_paused` beyond which the survivors are frozen."""
 
 
 @gc_paused()
@@ -105,6 +116,8 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     hasher = hashlib.sha256()
     file_hashes: dict[str, str] = {}
     validated: dict[str, list[tuple[Document, BaseModel]]] = {k: [] for k in FILE_KINDS}
+    entries: list[list[Any]] = []  # [kind, shown, bytes, sha256]
+    path_of: dict[str, Path] = {}
     for f in files:
         shown = display_path(f)
         kind = kind_of(f.stem)
@@ -114,11 +127,20 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
         try:
             # Read once (size-checked before reading): the bytes hashed are the bytes parsed.
             raw = read_limited(f, shown)
-            hasher.update(f.name.encode() + b"\0" + hashlib.sha256(raw).digest())
-            file_hashes[f.name] = hashlib.sha256(raw).hexdigest()
-            doc = parse_bytes(raw, shown)
         except CaseInvalid as exc:
             errors.extend(exc.errors)
+            continue
+        digest = hashlib.sha256(raw)
+        hasher.update(f.name.encode() + b"\0" + digest.digest())
+        file_hashes[f.name] = digest.hexdigest()
+        entries.append([kind, shown, raw, file_hashes[f.name]])
+        path_of[shown] = f
+
+    for entry, doc in zip(entries, _parse_all(entries), strict=True):
+        kind, _shown, _digest = entry[0], entry[1], entry[3]
+        entry[2] = b""  # parsed: its bytes are no longer needed here
+        if isinstance(doc, CaseInvalid):
+            errors.extend(doc.errors)
             continue
         model = FILE_KINDS[kind]
         if not isinstance(doc.data, dict):
@@ -128,6 +150,12 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
             validated[kind].append((doc, model.model_validate(doc.data)))
         except ValidationError as exc:
             errors.extend(translate(exc, doc, model))
+        # From here on only the marks are needed (found again from the file's text when an
+        # error must be located): let the raw data go, which halves a large case's memory;
+        # a large file's text is read again should it come to that.
+        doc.data = None
+        if isinstance(doc.source, bytes) and len(doc.source) >= parsecache.MIN_BYTES:
+            doc.source = (path_of[_shown], _digest)
 
     if not validated["case"] and not any(e.path.endswith(("case.yaml",)) for e in errors):
         errors.append(FactError(shown_root, 0, 0, "has no case.yaml; every case needs one (title, parties, ...)"))
@@ -139,14 +167,81 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     origins: Origins = {}
     for kind in ITEM_KINDS:
         items = getattr(case, kind)
-        for doc, parsed in validated[kind]:
-            for i, item in enumerate(getattr(parsed, kind)):
+        for doc, model_file in validated[kind]:
+            for i, item in enumerate(getattr(model_file, kind)):
                 items.append(item)
                 origins.setdefault(kind, []).append((doc, (kind, i)))
     errors.extend(check_references(case, case_doc, origins))
     if errors:
         raise CaseInvalid(errors)
     return case, case_doc, origins
+
+
+def _parse(raw: bytes, shown: str, digest: str) -> Document | CaseInvalid:
+    """Parse a fact file, or take its data from the parse cache (large files only)."""
+    data = parsecache.get(digest, len(raw))
+    if data is not None:
+        return Document(shown, data, source=raw)  # marks, if ever needed, come from the text
+    try:
+        doc = parse_bytes(raw, shown)
+    except CaseInvalid as exc:
+        return exc
+    if doc.source is not None:  # read by the fast path: plain data, worth keeping
+        parsecache.put(digest, len(raw), doc.data)
+    return doc
+
+
+def _parse_in_worker(raw: bytes, shown: str, digest: str) -> Document | list[FactError]:
+    doc = _parse(raw, shown, digest)
+    if isinstance(doc, CaseInvalid):
+        return list(doc.errors)  # (plain data crosses between processes; the exception may not)
+    doc.source = None  # the parent has the bytes: do not send them back
+    return doc
+
+
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+"""Files not in the parse cache are parsed in worker processes (one per core) when they
+come to this much: below it, starting the workers costs more than it saves."""
+
+
+def _parse_all(entries: list[list[Any]]) -> Iterator[Document | CaseInvalid]:
+    """Each entry's parsed document (or its errors), in order. A large case whose files
+    are not in the parse cache is parsed by one worker per core, its documents handed
+    over (and validated by the caller) as they arrive, in order."""
+    todo = [
+        (shown, raw, digest)
+        for _kind, shown, raw, digest in entries
+        if len(raw) >= parsecache.MIN_BYTES and not parsecache.has(digest, len(raw))
+    ]
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers < 2 or sum(len(raw) for _, raw, _ in todo) < PARALLEL_MIN_BYTES or not _can_fork():
+        for _kind, shown, raw, digest in entries:
+            yield _parse(raw, shown, digest)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {shown: pool.submit(_parse_in_worker, raw, shown, digest) for shown, raw, digest in todo}
+        del todo
+        for _kind, shown, raw, digest in entries:
+            future = futures.pop(shown, None)
+            if future is None:
+                yield _parse(raw, shown, digest)
+                continue
+            doc = future.result()
+            if isinstance(doc, list):
+                yield CaseInvalid(doc)
+                continue
+            if doc.source is None and not doc.marks:
+                doc.source = raw  # read by the fast path: marks come from the text if needed
+            yield doc
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and os.environ.get("BRIEFGEN_WORKERS") != "1"
 
 
 def _unknown_file_message(f: Path) -> str:
@@ -298,18 +393,74 @@ def translate(exc: ValidationError, doc: Document, root: type[BaseModel]) -> lis
 # ---------------------------------------------------------------- references
 
 
+_REF_FIELDS = ("source", "resolved_against")
+_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The fields of a model that may hold a `source` reference: ``(name, True)`` for a
+    reference itself, ``(name, False)`` for a field whose type holds models that may
+    (worked out once per class from the annotations; every other field is skipped)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        _PLANS[cls] = ()  # (a model that contains itself adds nothing the first pass misses)
+
+        def holds_refs(tp: Any) -> bool:
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                return bool(_plan(tp))
+            return any(holds_refs(arg) for arg in typing.get_args(tp))
+
+        plan = tuple(
+            (name, name in _REF_FIELDS)
+            for name, field in cls.model_fields.items()
+            if name in _REF_FIELDS or holds_refs(field.annotation)
+        )
+        _PLANS[cls] = plan
+    return plan
+
+
 def _walk_citations(obj: Any, loc: Loc) -> Iterator[tuple[str, Loc]]:
     """Every `source` reference inside an item (citations, casualty reports, positions)."""
     if isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
+        for name, is_ref in _plan(type(obj)):
             value = getattr(obj, name)
-            if name in ("source", "resolved_against") and isinstance(value, str):
-                yield value, (*loc, name)
+            if is_ref:
+                if isinstance(value, str):
+                    yield value, (*loc, name)
             elif isinstance(value, (BaseModel, list)):
                 yield from _walk_citations(value, (*loc, name))
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             yield from _walk_citations(v, (*loc, i))
+
+
+def _citations_resolve(obj: Any, sources: set[str]) -> bool:
+    """True when every `source` reference inside ``obj`` names a source (no locations
+    worked out: the common case, checked fast; :func:`_walk_citations` locates failures)."""
+    if isinstance(obj, list):
+        return all(_citations_resolve(v, sources) for v in obj)
+    if not isinstance(obj, BaseModel):
+        return True
+    for name, is_ref in _plan(type(obj)):
+        value = getattr(obj, name)
+        if is_ref:
+            if value is not None and value not in sources:
+                return False
+        elif type(value) is list:
+            for v in value:
+                if isinstance(v, BaseModel):
+                    for name2, is_ref2 in _plan(type(v)):
+                        value2 = getattr(v, name2)
+                        if is_ref2:
+                            if value2 is not None and value2 not in sources:
+                                return False
+                        elif value2 is not None and not _citations_resolve(value2, sources):
+                            return False
+                elif not _citations_resolve(v, sources):
+                    return False
+        elif value is not None and not _citations_resolve(value, sources):
+            return False
+    return True
 
 
 def check_references(case: Case, case_doc: Document, origins: Origins) -> list[FactError]:
@@ -355,9 +506,12 @@ def check_references(case: Case, case_doc: Document, origins: Origins) -> list[F
     # Citations everywhere (case.yaml narrative, key figures, and every item).
     for ref, loc in _walk_citations(case.info, ()):
         expect(ref, {"source"}, case_doc, loc, "source")
+    sources = {id_ for id_, k in kind_of_id.items() if k == "source"}
     for kind in ITEM_KINDS:
+        if kind == "sources":
+            continue
         for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
-            if kind != "sources":
+            if not _citations_resolve(item, sources):
                 for ref, rloc in _walk_citations(item, loc):
                     expect(ref, {"source"}, doc, rloc, "source")
 

@@ -51,13 +51,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 MONTHS = ["January", "February", "March", "April", "May", "June",
           "July", "August", "September", "October", "November", "December"]  # fmt: skip
 
-NEW_EXAMPLES = """examples:
-  briefgen new facts/my-case --parties "Northland,Southland"
-  briefgen new facts/my-case --parties "Party A,Party B,Party C" --title "Border crisis"
-  briefgen new facts/my-case --parties '"Northland, Inc.",Southland'   quote a name with a comma
-then:
-  briefgen check facts/my-case --archive facts/my-case/archive
-  briefgen build facts/my-case --format html"""
+
 
 
 @dataclass(frozen=True)
@@ -892,15 +886,3 @@ def cmd_new(args: Any, con: Any) -> int:
     con.info(f"  briefgen check {case_dir} --archive {case_dir / ARCHIVE_DIR}")
     con.info(f"  briefgen build {case_dir} --format html")
     return 0
-
-
-def add_arguments(p: Any) -> None:
-    """The `new` command's arguments."""
-    p.add_argument("case_dir", metavar="CASE_DIR", help="the new case folder (must not exist, or be empty)")
-    p.add_argument(
-        "--parties",
-        required=True,
-        metavar="NAMES",
-        help='the parties, comma-separated: "A,B[,C...]" (2 to 8); quote a name holding a comma: \'"A, Inc.",B\'',
-    )
-    p.add_argument("--title", metavar="TITLE", help="title of the briefing (default: 'Example briefing: A and B')")

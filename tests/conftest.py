@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,10 @@ MINIMAL_ARCHIVE = DATA / "minimal-archive"
 DEFAULT_CASE = ROOT / "facts" / "iran-pakistan-2024"
 SEEDS = ROOT.parent / "shared" / "seeds"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+# Large fact files are cached after parsing (briefgen.parsecache): keep the tests' entries,
+# and those of the CLI runs they start, out of the user's own cache.
+os.environ.setdefault("BRIEFGEN_CACHE_DIR", tempfile.mkdtemp(prefix="briefgen-test-cache-"))
 
 
 @pytest.fixture

@@ -258,10 +258,9 @@ class Assessment(Item):
 
     @model_validator(mode="after")
     def _quote_in_excerpt(self) -> Assessment:
-        from ..textmatch import normalise
+        from ..textmatch import contains
 
-        q = normalise(self.quote)
-        if not any(q in normalise(c.excerpt) for c in self.citations):
+        if not any(contains(c.excerpt, self.quote) for c in self.citations):
             raise ValueError("the quote does not appear in any of the cited excerpts; cite the words quoted")
         return self
 

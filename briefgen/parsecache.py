@@ -1,0 +1,118 @@
+"""A cache of parsed fact files, so that a large case re-reads only the files that changed.
+
+Reading YAML is the slowest step of loading a large case (about 10 MB a second per
+core with libyaml); unpickling the same data is some ten times faster. A fact file of
+at least :data:`MIN_BYTES` that parses cleanly has its data (plain dicts, lists, text,
+numbers) stored under the SHA-256 of its bytes; the next load of a file with exactly
+those bytes takes the data from the cache and still validates it in full. Marks
+(line and column of each value) are not stored: as for any file read by the fast
+path, they are worked out from the file's text if an error has to be located.
+
+Where: ``$BRIEFGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefgen``, else
+``~/.cache/briefgen``; ``BRIEFGEN_CACHE_DIR=off`` turns the cache off. Entries are
+named by content, so copies of a case share them and a stale entry cannot be
+served; the folder is trimmed to :data:`MAX_TOTAL_BYTES`, oldest first. An entry that
+cannot be read (truncated, from another briefgen version, not data) is ignored and
+rewritten. Unpickling refuses every global, so an entry can only ever hold data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+MIN_BYTES = 256 * 1024
+"""Smaller files parse in a few milliseconds: they are not cached."""
+MAX_TOTAL_BYTES = 2 * 1024**3
+FORMAT = f"1-{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}"
+"""Part of every entry's name: a new reader or Python never reads an old entry."""
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when the cache is turned off."""
+    env = os.environ.get("BRIEFGEN_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "0", "no", "false") else Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "briefgen"
+
+
+def _entry(folder: Path, digest: str) -> Path:
+    return folder / "parsed" / digest[:2] / f"{digest}.{FORMAT}.pickle"
+
+
+class _DataOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"a cache entry may hold only data, not {module}.{name}")
+
+
+def get(digest: str, size: int) -> Any | None:
+    """The cached data of a file with this SHA-256 (hex) and size, or None."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is None:
+        return None
+    path = _entry(folder, digest)
+    try:
+        with open(path, "rb") as fh:
+            data = _DataOnly(io.BufferedReader(fh, 1 << 20)).load()
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged or foreign entry: ignore it (the next put replaces it)
+        return None
+    if not isinstance(data, dict):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: trimmed last
+    return data
+
+
+def has(digest: str, size: int) -> bool:
+    """Whether a file with this SHA-256 and size would be served from the cache."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    return folder is not None and _entry(folder, digest).is_file()
+
+
+def put(digest: str, size: int, data: Any) -> None:
+    """Store a file's parsed data. Never fails: a cache that cannot be written is skipped."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is None or not isinstance(data, dict):
+        return
+    path = _entry(folder, digest)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(tmp, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError, RecursionError, ValueError):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return
+    _trim(folder / "parsed")
+
+
+def _trim(folder: Path) -> None:
+    """Delete the least recently used entries while the folder holds more than the limit."""
+    try:
+        entries = [(p.stat(), p) for p in folder.glob("*/*.pickle")]
+    except OSError:
+        return
+    total = sum(st.st_size for st, _ in entries)
+    if total <= MAX_TOTAL_BYTES:
+        return
+    for st, p in sorted(entries, key=lambda e: e[0].st_mtime):
+        try:
+            p.unlink()
+        except OSError:
+            continue
+        total -= st.st_size
+        if total <= MAX_TOTAL_BYTES:
+            return

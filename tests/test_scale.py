@@ -1,0 +1,204 @@
+"""What makes large cases load fast: the parse cache and parallel parsing. Both must give
+exactly the case (and exactly the errors, at the same places) that a plain load gives."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_CASE, MINIMAL
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefgen import loader, parsecache
+from briefgen.errors import CaseInvalid
+from briefgen.loader import load_case
+
+# ASCII (where the shortcut applies), whitespace, and the characters normalising changes.
+TEXT_CHARS = "ab `'\"-\t\n\x1c\u2019\u201c\u2014\u00a0\u200be\u0301\u00e9"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder that takes every file, however small."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(folder))
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
+    return folder
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("parsed/*/*.pickle"))
+
+
+def dump(case_dir: Path) -> dict[str, object]:
+    case = load_case(case_dir)
+    return {k: [i.model_dump() for i in getattr(case, k)] for k in loader.ITEM_KINDS} | {
+        "info": case.info.model_dump(),
+        "fingerprint": case.fingerprint,
+    }
+
+
+def errors_of(case_dir: Path) -> list[str]:
+    with pytest.raises(CaseInvalid) as exc:
+        load_case(case_dir)
+    return [f"{e.path}:{e.line}:{e.col}: {e.message}" for e in exc.value.errors]
+
+
+def test_cached_load_gives_the_same_case(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    plain = dump(DEFAULT_CASE)
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(cache))
+    first = dump(DEFAULT_CASE)
+    n = len(list(DEFAULT_CASE.glob("*.yaml")))
+    assert len(entries(cache)) == n
+    inodes = [p.stat().st_ino for p in entries(cache)]
+    second = dump(DEFAULT_CASE)  # from the cache: nothing new written
+    assert [p.stat().st_ino for p in entries(cache)] == inodes  # read, not rewritten
+    assert plain == first == second
+
+
+def test_small_files_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(tmp_path / "c"))
+    load_case(MINIMAL)  # every file is far below MIN_BYTES
+    assert not (tmp_path / "c").exists()
+
+
+def test_errors_are_located_the_same_from_the_cache(cache: Path, case_copy: Path) -> None:
+    events = case_copy / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    # A type error (validation) and a dangling reference (found after validation).
+    broken = text.replace("precision: day", "precision: fortnight", 1)
+    assert broken != text
+    events.write_text(broken, encoding="utf-8")
+    first = errors_of(case_copy)
+    assert entries(cache), "the file parsed cleanly, so its data is cached"
+    second = errors_of(case_copy)
+    assert first == second
+    assert any(":" in e and "fortnight" in e for e in first), first
+
+
+def test_a_damaged_or_hostile_entry_is_ignored(cache: Path, case_copy: Path) -> None:
+    expected = dump(case_copy)
+    paths = entries(cache)
+    assert paths
+    paths[0].write_bytes(paths[0].read_bytes()[:10])  # truncated
+    marker = case_copy.parent / "pwned"
+    # An entry that would run code when unpickled by an ordinary Unpickler.
+    paths[1].write_bytes(pickle.dumps(_Hostile(str(marker))))
+    assert dump(case_copy) == expected
+    assert not marker.exists()
+    assert dump(case_copy) == expected  # and the bad entries were replaced
+
+
+class _Hostile:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (Path(self.path), "x"))  # type: ignore[return-value]
+
+
+def test_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    load_case(MINIMAL)
+    assert not (tmp_path / "xdg").exists()
+    monkeypatch.delenv("BRIEFGEN_CACHE_DIR")
+    load_case(MINIMAL)
+    assert list((tmp_path / "xdg" / "briefgen" / "parsed").glob("*/*.pickle"))
+
+
+def test_cache_is_trimmed_oldest_first(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_case(MINIMAL)
+    before = entries(cache)
+    assert len(before) >= 3
+    oldest = min(before, key=lambda p: p.stat().st_mtime_ns)
+    sizes = sum(p.stat().st_size for p in before)
+    monkeypatch.setattr(parsecache, "MAX_TOTAL_BYTES", sizes - 1)
+    parsecache._trim(cache / "parsed")
+    after = entries(cache)
+    assert oldest not in after and len(after) == len(before) - 1
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse every file in worker processes, without the cache."""
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+
+
+def test_parallel_parse_gives_the_same_case(monkeypatch: pytest.MonkeyPatch, parallel: None) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    submitted: list[str] = []
+    real_submit = ProcessPoolExecutor.submit
+
+    def submit(self: ProcessPoolExecutor, fn: object, *args: object) -> object:
+        submitted.append(str(args[1]))
+        return real_submit(self, fn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    together = dump(DEFAULT_CASE)
+    assert len(submitted) == len(list(DEFAULT_CASE.glob("*.yaml")))
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1 << 60)
+    alone = dump(DEFAULT_CASE)
+    assert len(submitted) == len(list(DEFAULT_CASE.glob("*.yaml")))
+    assert together == alone
+
+
+def test_parallel_parse_reports_the_same_errors(case_copy: Path, monkeypatch: pytest.MonkeyPatch, parallel: None) -> None:
+    (case_copy / "events.yaml").write_text(
+        (case_copy / "events.yaml").read_text(encoding="utf-8").replace("precision: day", "precision: fortnight", 1),
+        encoding="utf-8",
+    )
+    (case_copy / "motives.yaml").write_text("motives:\n  - id: [unclosed\n", encoding="utf-8")
+    (case_copy / "actors.yaml").write_text("actors:\n  - &a {id: x}\n  - *a\n", encoding="utf-8")  # careful reader
+    together = errors_of(case_copy)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1 << 60)
+    alone = errors_of(case_copy)
+    assert together == alone
+    assert any("motives.yaml:" in e for e in together), together
+    assert any("fortnight" in e for e in together), together
+
+
+def test_a_copied_case_shares_cache_entries(cache: Path, tmp_path: Path) -> None:
+    load_case(MINIMAL)
+    n = len(entries(cache))
+    copy = tmp_path / "copy"
+    shutil.copytree(MINIMAL, copy)
+    load_case(copy)
+    assert len(entries(cache)) == n  # named by content, not by path
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=TEXT_CHARS), st.data())
+def test_quote_matching_shortcut_agrees_with_normalised_comparison(text: str, data: st.DataObject) -> None:
+    from briefgen.textmatch import contains, normalise
+
+    if data.draw(st.booleans()):
+        start = data.draw(st.integers(0, len(text)))
+        part = text[start : data.draw(st.integers(start, len(text)))]
+    else:
+        part = data.draw(st.text(alphabet=TEXT_CHARS, max_size=6))
+    assert contains(text, part) == (normalise(part) in normalise(text))
+
+
+def test_large_files_are_read_again_to_locate_late_errors(case_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dangling reference is found after validation, when a large file's text has been
+    let go: the text is read again, and the error lands where it does for a small file."""
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    events = case_copy / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    n = next(i for i, line in enumerate(lines) if "actors: [" in line)
+    lines[n] = lines[n].replace("actors: [", "actors: [nobody-at-all, ", 1)
+    events.write_text("".join(lines), encoding="utf-8")
+    small = errors_of(case_copy)
+    assert any(f"events.yaml:{n + 1}:" in e and "nobody-at-all" in e for e in small), small
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)  # every file counts as large
+    assert errors_of(case_copy) == small
