@@ -31,8 +31,8 @@ VOID = frozenset(
 )
 
 # Every token from a "<": a comment, a declaration or processing instruction, or a
-# start/end tag (attribute values may hold ">" inside quotes). Found in one pass by
-# ``findall``; ``<script>``/``<style>`` content is cut out first (it is raw text).
+# start/end tag (attribute values may hold ">" inside quotes), in one pass;
+# ``<script>``/``<style>`` content is cut out first (it is raw text).
 _TOKEN = re.compile(
     r"""<(?:
         !--.*?(?:--!?>|\Z)
@@ -51,7 +51,15 @@ _ATTR = re.compile(r"""([^\s/>"'=][^\s/>=]*)(?:\s*=+\s*("[^"]*"|'[^']*'|[^\s>]*)
 _STYLE_LOADS = re.compile(r"url\(|@import|expression\(", re.I)
 
 
+# The common shape (every attribute double-quoted, no entity in any value), read by one
+# findall; any other shape is read attribute by attribute as html.parser would.
+_PLAIN_ATTRS = re.compile(r"""(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*="[^"&]*")+\s*/?""")
+_PLAIN_ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"&]*)"')
+
+
 def _attributes(text: str) -> list[tuple[str, str | None]]:
+    if _PLAIN_ATTRS.fullmatch(text):
+        return [(name.lower(), value) for name, value in _PLAIN_ATTR.findall(text)]
     attrs: list[tuple[str, str | None]] = []
     for m in _ATTR.finditer(text):
         name, value = m.group(1).lower(), m.group(2)
@@ -77,6 +85,8 @@ class _Scan:
         if problem:
             self.problems.append(problem)
         for name, value in attrs:
+            if name == "class":
+                continue
             if name.startswith("on"):
                 self.problems.append(f"event handler attribute {name} on <{tag}>")
             if name == "id" and value:
@@ -121,7 +131,8 @@ class _Scan:
         html = self._cut_raw_text(html)
         stack, push, pop, start = self.stack, self.stack.append, self.stack.pop, self.start
         interesting, forbidden, void = _INTERESTING.search, _FORBIDDEN, VOID
-        for slash, name, rest in _TOKEN.findall(html):
+        for m in _TOKEN.finditer(html):  # (one match at a time: a large page's tags would fill memory)
+            slash, name, rest = m.groups()
             if not name:  # comment, declaration, processing instruction
                 continue
             tag = name.lower()
@@ -133,6 +144,8 @@ class _Scan:
                 else:
                     self.mismatch(tag)
                 continue
+            if rest is None:
+                rest = ""
             if rest and interesting(rest):
                 start(tag, _attributes(rest))
             elif tag in forbidden:
