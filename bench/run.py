@@ -1095,10 +1095,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
     ap.add_argument("--no-pdf-100", action="store_true", help="leave out the 100x PDF (the longest part of a full run)")
     ap.add_argument(
-        "--pdf-mem-gib", type=float, default=12.0, help="address-space cap of a synthetic PDF build (default 12 GiB)"
+        "--pdf-mem-gib",
+        type=float,
+        default=20.0,
+        help="address-space cap of a synthetic PDF build (default 20 GiB: the target is a 24 GiB machine)",
     )
     ap.add_argument(
-        "--pdf-timeout-min", type=float, default=6.0, help="time cap of a synthetic PDF build (default 6 minutes)"
+        "--pdf-timeout-min",
+        type=float,
+        default=75.0,
+        help="time cap of a synthetic PDF build (default 75 minutes; the 100x PDF takes about half an hour)",
     )
     args = ap.parse_args(argv)
     parts = set(args.only.split(","))
