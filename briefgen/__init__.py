@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+ONE_SHOT = False
+"""True while the command line runs a command that ends when its work is done (not
+``watch`` or ``serve``): the loader may then freeze what a large load leaves alive."""
+
 if TYPE_CHECKING:
     from .loader import load_case as load_case
 

@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import briefgen
+
 from . import __version__
 from .errors import BriefgenError, CaseInvalid, UsageError
 
@@ -163,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LONG_RUNNING = frozenset({"watch", "serve"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -173,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     con = Console(quiet=args.quiet, verbose=args.verbose)
+    # A command that ends with its work may leave large data to the process's end (see
+    # loader.gc_paused); watch and serve run on, as does a library user.
+    briefgen.ONE_SHOT = args.command not in LONG_RUNNING
     try:
         return int(args.handler(args, con))
     except UsageError as exc:
@@ -194,3 +202,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
+    finally:
+        briefgen.ONE_SHOT = False

@@ -74,9 +74,13 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         # Re-enabled as is, the collector would scan everything allocated meanwhile at its
-        # next pass (a second on a large case). What survived is long-lived data: move it
-        # out of the collector's sight, as gc.freeze is meant for (still freed by refcount).
-        if gc.get_count()[0] > _FREEZE_AFTER:
+        # next pass (a second on a large case). In a one-shot command what survived lives
+        # until the process ends: move it out of the collector's sight, as gc.freeze is
+        # meant for (still freed by refcount). Not in a long-running process (watch, serve,
+        # a library user), where frozen cyclic garbage would never be collected.
+        import briefgen
+
+        if briefgen.ONE_SHOT and gc.get_count()[0] > _FREEZE_AFTER:
             gc.freeze()
         gc.enable()
 
@@ -239,9 +243,17 @@ def _parse_all(entries: list[list[Any]]) -> Iterator[Document | CaseInvalid]:
 
 
 def _can_fork() -> bool:
+    """Workers are forked (they start at once, with everything imported) only where fork
+    exists and only from a single-threaded process (``serve`` runs threads: forking one
+    could copy a lock held by another thread)."""
     import multiprocessing
+    import threading
 
-    return "fork" in multiprocessing.get_all_start_methods() and os.environ.get("BRIEFGEN_WORKERS") != "1"
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and os.environ.get("BRIEFGEN_WORKERS") != "1"
+    )
 
 
 def _unknown_file_message(f: Path) -> str:
