@@ -202,3 +202,47 @@ def test_large_files_are_read_again_to_locate_late_errors(case_copy: Path, monke
     assert any(f"events.yaml:{n + 1}:" in e and "nobody-at-all" in e for e in small), small
     monkeypatch.setattr(parsecache, "MIN_BYTES", 0)  # every file counts as large
     assert errors_of(case_copy) == small
+
+
+def test_survivors_are_frozen_only_in_one_shot_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import briefgen
+
+    monkeypatch.setattr(loader, "_FREEZE_AFTER", 0)
+    gc.unfreeze()
+    try:
+        load_case(MINIMAL)  # library use: nothing frozen
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(briefgen, "ONE_SHOT", True)
+        load_case(MINIMAL)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_cli_marks_one_shot_commands_and_resets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import briefgen
+    from briefgen.cli import LONG_RUNNING, main
+
+    seen: list[bool] = []
+    real = loader.load_located
+    monkeypatch.setattr(loader, "load_located", lambda path: seen.append(briefgen.ONE_SHOT) or real(path))
+    assert {"watch", "serve"} <= LONG_RUNNING
+    assert main(["check", str(MINIMAL), "-q"]) == 0
+    assert seen == [True]
+    assert briefgen.ONE_SHOT is False
+
+
+def test_workers_are_not_forked_from_a_threaded_process() -> None:
+    import threading
+
+    assert loader._can_fork()
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not loader._can_fork()
+    finally:
+        stop.set()
+        t.join()
