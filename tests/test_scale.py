@@ -246,3 +246,21 @@ def test_workers_are_not_forked_from_a_threaded_process() -> None:
     finally:
         stop.set()
         t.join()
+
+
+def test_long_rationale_lists_run_full_width_in_print() -> None:
+    """Side-by-side party columns are a grid, which WeasyPrint re-sizes on every page a
+    cell spans (pages² time): long lists get a class that the print CSS lays out as blocks."""
+    from briefgen.audiences import load_audiences
+    from briefgen.render import render_html
+    from briefgen.view import build_view
+
+    aud = load_audiences()["analyst"]
+    case = load_case(DEFAULT_CASE)
+    assert "columns-long\"" not in render_html(build_view(case, aud))  # (the class; the CSS names it too)
+    extra = [r.model_copy(update={"id": f"{r.id}-copy{k}"}) for k in range(3) for r in case.rationales]
+    case.rationales.extend(extra)
+    html = render_html(build_view(case, aud))
+    assert 'class="columns parties-2 columns-long"' in html
+    css = html[html.index("<style") : html.index("</style>")]
+    assert ".columns-long { display: block; }" in css
