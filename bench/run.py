@@ -680,8 +680,18 @@ def part_default(
 
 
 def count_pages(pdf: Path) -> int | None:
+    """Pages of a PDF: pypdf, else poppler's pdfinfo (a run once lost the 100x count)."""
     r = run_child(worker_cmd("pages", str(pdf)))
-    return int(r.out.strip()) if r.rc == 0 and r.out.strip().isdigit() else None
+    last = r.out.strip().splitlines()[-1] if r.out.strip() else ""
+    if r.rc == 0 and last.isdigit():
+        return int(last)
+    say(f"   pypdf could not count the pages of {pdf.name} (exit {r.rc}): {r.err.strip()[-300:]}")
+    info = run_child(["pdfinfo", str(pdf)]) if shutil.which("pdfinfo") else None
+    if info is not None and info.rc == 0:
+        for line in info.out.splitlines():
+            if line.startswith("Pages:"):
+                return int(line.split()[1])
+    return None
 
 
 def exponent(t1: float, t2: float, n1: float, n2: float) -> float | None:
