@@ -66,6 +66,8 @@ DIST_RECIPIENTS = 100
 GRID_DIAGNOSIS_CSS = ".columns { display: block !important; }"
 """The built-in templates' one grid whose cells can run over many pages (rationales per party)."""
 GIB = 1024**3
+MIN_FLOOR_CPU_S = 10.0
+MAX_WARM_ROUNDS = 25
 
 # Targets (issue 8).
 T_CHECK_S = 0.3
@@ -368,6 +370,18 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
                     if name not in htmls:
                         htmls[name] = pipeline(name)[1]
                     result[name]["floor"].append(floor(htmls[name]))
+    # A short document (the 2-page executive one takes under a second) is measured in more
+    # rounds, until its floor has run for MIN_FLOOR_CPU_S in all: one noisy round among
+    # five moves a median of such short runs a long way.
+    for name in names:
+        rounds = len(result[name]["floor"])
+        while sum(f["cpu"] for f in result[name]["floor"]) < MIN_FLOOR_CPU_S and rounds < MAX_WARM_ROUNDS:
+            for step in ("pipeline", "floor") if rounds % 2 == 0 else ("floor", "pipeline"):
+                if step == "pipeline":
+                    result[name]["pipeline"].append(pipeline(name)[0])
+                else:
+                    result[name]["floor"].append(floor(htmls[name]))
+            rounds += 1
     for name, html in htmls.items():
         (out / f"{name}.html").write_text(html, encoding="utf-8")
     (out / "fonts.css").write_text(bpdf.font_face_css(), encoding="utf-8")
@@ -600,6 +614,7 @@ def part_default(
             "warm_floor_cpu_median_s": floor_cpu,
             "warm_ratio_cpu": ratio,
             "warm_ratio_cpu_per_round": paired,
+            "warm_rounds": len(paired),
             "warm_ratio_cpu_of_medians": ratio_of_medians,
             "warm_ratio_wall": wall_ratio,
             "pre_pdf_share_of_floor": share,
@@ -628,7 +643,8 @@ def part_default(
         )
     say(
         table(
-            f"per audience: cold = own process, median of {repeats_cold}; warm = in one process, median of {repeats_warm}; "
+            f"per audience: cold = own process, median of {repeats_cold}; warm = in one process, {repeats_warm} rounds "
+            f"or more (a short document until its floor has run {MIN_FLOOR_CPU_S:.0f} s); "
             "target judged on the warm CPU ratio (median of each round's pipeline/floor)",
             [
                 "audience",
