@@ -141,7 +141,7 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
         path_of[shown] = f
 
     for entry, doc in zip(entries, _parse_all(entries), strict=True):
-        kind, _shown, _digest = entry[0], entry[1], entry[3]
+        kind, shown, digest = entry[0], entry[1], entry[3]
         entry[2] = b""  # parsed: its bytes are no longer needed here
         if isinstance(doc, CaseInvalid):
             errors.extend(doc.errors)
@@ -159,7 +159,7 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
         # a large file's text is read again should it come to that.
         doc.data = None
         if isinstance(doc.source, bytes) and len(doc.source) >= parsecache.MIN_BYTES:
-            doc.source = (path_of[_shown], _digest)
+            doc.source = (path_of[shown], digest)
 
     if not validated["case"] and not any(e.path.endswith(("case.yaml",)) for e in errors):
         errors.append(FactError(shown_root, 0, 0, "has no case.yaml; every case needs one (title, parties, ...)"))
@@ -407,6 +407,7 @@ def translate(exc: ValidationError, doc: Document, root: type[BaseModel]) -> lis
 
 _REF_FIELDS = ("source", "resolved_against")
 _PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
+_PLANNING: set[type] = set()
 
 
 def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
@@ -415,11 +416,11 @@ def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
     (worked out once per class from the annotations; every other field is skipped)."""
     plan = _PLANS.get(cls)
     if plan is None:
-        _PLANS[cls] = ()  # (a model that contains itself adds nothing the first pass misses)
+        _PLANNING.add(cls)
 
         def holds_refs(tp: Any) -> bool:
             if isinstance(tp, type) and issubclass(tp, BaseModel):
-                return bool(_plan(tp))
+                return tp in _PLANNING or bool(_plan(tp))  # (a model within itself: walk it)
             return any(holds_refs(arg) for arg in typing.get_args(tp))
 
         plan = tuple(
@@ -428,6 +429,7 @@ def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
             if name in _REF_FIELDS or holds_refs(field.annotation)
         )
         _PLANS[cls] = plan
+        _PLANNING.discard(cls)
     return plan
 
 
@@ -458,18 +460,6 @@ def _citations_resolve(obj: Any, sources: set[str]) -> bool:
         if is_ref:
             if value is not None and value not in sources:
                 return False
-        elif type(value) is list:
-            for v in value:
-                if isinstance(v, BaseModel):
-                    for name2, is_ref2 in _plan(type(v)):
-                        value2 = getattr(v, name2)
-                        if is_ref2:
-                            if value2 is not None and value2 not in sources:
-                                return False
-                        elif value2 is not None and not _citations_resolve(value2, sources):
-                            return False
-                elif not _citations_resolve(v, sources):
-                    return False
         elif value is not None and not _citations_resolve(value, sources):
             return False
     return True

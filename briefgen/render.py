@@ -67,7 +67,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The view is made of plain dataclasses whose fields are data: reading a field needs
         # none of the sandbox's questions (they are asked of everything else, methods too).
-        # A large briefing reads fields about a million times, and this halves its render.
+        # A large briefing reads fields about a million times: this cuts its render by a quarter.
         fields = _VIEW_FIELDS.get(type(obj))
         if fields is not None and attribute in fields:
             return obj.__dict__[attribute]
