@@ -15,6 +15,7 @@ import mimetypes
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pydyf  # type: ignore[import-untyped]
@@ -134,6 +135,36 @@ def _cache_page_references() -> None:
 
 
 _cache_page_references()
+
+
+OBJECT_STREAM_LIMIT = 500_000
+"""Most objects pydyf may pack into its one compressed object stream. Poppler refuses a
+stream of more than a million ("Too many objects in an object stream") and pypdf one
+that inflates past 75 MB: a tagged PDF of a few thousand pages exceeds both."""
+
+
+def _limit_object_streams() -> None:
+    """Write a PDF with more compressible objects than :data:`OBJECT_STREAM_LIMIT` with a
+    plain cross-reference table instead of pydyf's single object stream. Page content and
+    fonts stay compressed (each stream is compressed as it is made); only the small
+    dictionary objects are then written as text, so such a PDF is somewhat larger but
+    every reader opens it."""
+    write = pydyf.PDF.write
+    if getattr(write, "_briefgen_limited", False):
+        return
+
+    def limited_write(self: pydyf.PDF, output: Any, version: bytes = b"1.7", identifier: Any = False, compress: bool = False) -> Any:
+        if compress:
+            packed = sum(1 for o in self.objects if o.free != "f" and o.compressible)
+            if packed > OBJECT_STREAM_LIMIT:
+                compress = False
+        return write(self, output, version=version, identifier=identifier, compress=compress)
+
+    limited_write._briefgen_limited = True  # type: ignore[attr-defined]
+    pydyf.PDF.write = limited_write
+
+
+_limit_object_streams()
 
 
 def render_pdf(

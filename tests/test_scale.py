@@ -264,3 +264,37 @@ def test_long_rationale_lists_run_full_width_in_print() -> None:
     assert 'class="columns parties-2 columns-long"' in html
     css = html[html.index("<style") : html.index("</style>")]
     assert ".columns-long { display: block; }" in css
+
+
+def test_a_pdf_with_too_many_objects_for_one_object_stream_opens_everywhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """pydyf packs every small object into one compressed stream; past a million objects
+    (a tagged PDF of a few thousand pages) poppler refuses it. Above the limit the PDF is
+    written with a plain cross-reference table: same pages, same text, readable."""
+    import io
+    import subprocess
+
+    import pypdf
+
+    from briefgen import pdf as bpdf
+    from briefgen.audiences import load_audiences
+    from briefgen.render import render_html
+    from briefgen.view import build_view
+
+    html = render_html(build_view(load_case(MINIMAL), load_audiences()["analyst"]))
+    packed, pages = bpdf.render_pdf_counted(html)
+    monkeypatch.setattr(bpdf, "OBJECT_STREAM_LIMIT", 10)
+    plain, pages_plain = bpdf.render_pdf_counted(html)
+    assert b"/ObjStm" in packed and b"/ObjStm" not in plain
+    assert pages == pages_plain
+    a, b = pypdf.PdfReader(io.BytesIO(packed)), pypdf.PdfReader(io.BytesIO(plain))
+    assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
+    assert a.metadata == b.metadata
+    if shutil.which("pdfinfo"):  # poppler, which refuses an object stream of over a million
+        for name, data in (("packed", packed), ("plain", plain)):
+            path = tmp_path / f"{name}.pdf"
+            path.write_bytes(data)
+            info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, timeout=60)
+            assert info.returncode == 0, info.stderr
+            assert int(info.stdout.split("Pages:")[1].split()[0]) == pages
