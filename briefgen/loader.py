@@ -16,6 +16,7 @@ import types
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
@@ -25,6 +26,8 @@ from . import parsecache
 from .errors import CaseInvalid, FactError
 from .models import ITEM_KINDS, Case
 from .models.files import FILE_KINDS, kind_of
+from .references import FileIndex, index_file, is_index
+from .references import check as check_references
 from .yamlsafe import Document, parse_bytes, read_limited
 
 Loc = tuple[str | int, ...]
@@ -93,7 +96,34 @@ _FREEZE_AFTER = 200_000
 def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     """Like :func:`load_case`, but also returns each item's file and place in it
     (for checks that report on items after validation, such as the archive check)."""
-    root = Path(path)
+    loaded = _load(Path(path), models=True)
+    assert loaded.case is not None and loaded.case_doc is not None
+    return loaded.case, loaded.case_doc, loaded.origins
+
+
+@gc_paused()
+def check_case(path: str | Path) -> dict[str, int]:
+    """Validate the case in folder ``path`` as :func:`load_case` does (same verdict, same
+    errors) and return how many items of each kind it holds, without building the case.
+
+    A large file (see :mod:`briefgen.parsecache`) that validated before, byte for byte,
+    is not read or validated again: its cached index of ids and references takes part
+    in the case-wide rules. So a large case is re-checked at the cost of what changed."""
+    return _load(Path(path), models=False).counts
+
+
+@dataclass
+class _Loaded:
+    counts: dict[str, int]
+    case: Case | None = None
+    case_doc: Document | None = None
+    origins: Origins = field(default_factory=dict)
+
+
+def _load(root: Path, *, models: bool) -> _Loaded:
+    """Read, parse and validate every file of a case folder, then apply the case-wide
+    rules (:mod:`briefgen.references`); raise CaseInvalid with every problem found.
+    ``models`` False (a check) skips large files whose cached index says they validated."""
     shown_root = display_path(root)
     if not root.exists():
         raise CaseInvalid([FactError(shown_root, 0, 0, "case folder does not exist; check the path")])
@@ -119,7 +149,7 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
 
     hasher = hashlib.sha256()
     file_hashes: dict[str, str] = {}
-    validated: dict[str, list[tuple[Document, BaseModel]]] = {k: [] for k in FILE_KINDS}
+    validated: dict[str, list[tuple[Document, BaseModel | None, FileIndex]]] = {k: [] for k in FILE_KINDS}
     entries: list[list[Any]] = []  # [kind, shown, bytes, sha256]
     path_of: dict[str, Path] = {}
     for f in files:
@@ -140,8 +170,21 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
         entries.append([kind, shown, raw, file_hashes[f.name]])
         path_of[shown] = f
 
+    # Indexes of large files that validated before (a check needs nothing else of them).
+    known: dict[str, FileIndex] = {}
+    for kind, shown, raw, digest in entries:
+        cached = parsecache.get_index(digest, len(raw), kind)
+        if cached is not None and is_index(cached) and cached["kind"] == kind:
+            known[shown] = cached
+    if not models:
+        for entry in entries:
+            if entry[1] in known:
+                unread = Document(entry[1], None, source=(path_of[entry[1]], entry[3]))  # located if need be
+                validated[entry[0]].append((unread, None, known[entry[1]]))
+        entries = [e for e in entries if e[1] not in known]
+
     for entry, doc in zip(entries, _parse_all(entries), strict=True):
-        kind, shown, digest = entry[0], entry[1], entry[3]
+        kind, shown, size, digest = entry[0], entry[1], len(entry[2]), entry[3]
         entry[2] = b""  # parsed: its bytes are no longer needed here
         if isinstance(doc, CaseInvalid):
             errors.extend(doc.errors)
@@ -151,9 +194,15 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
             errors.append(doc.error((), f"a {kind} file must be a mapping (key: value lines) at its top level"))
             continue
         try:
-            validated[kind].append((doc, model.model_validate(doc.data)))
+            valid = model.model_validate(doc.data)
         except ValidationError as exc:
             errors.extend(translate(exc, doc, model))
+        else:
+            index = known.get(shown)
+            if index is None:
+                index = index_file(kind, valid)
+                parsecache.put_index(digest, size, kind, index)
+            validated[kind].append((doc, valid, index))
         # From here on only the marks are needed (found again from the file's text when an
         # error must be located): let the raw data go, which halves a large case's memory;
         # a large file's text is read again should it come to that.
@@ -166,19 +215,28 @@ def load_located(path: str | Path) -> tuple[Case, Document, Origins]:
     if errors:
         raise CaseInvalid(errors)
 
-    case_doc, info = validated["case"][0]
+    # case.yaml first, then each kind's files in name order: the order ids are defined in.
+    indexes = [(index, doc) for kind in FILE_KINDS for doc, _, index in validated[kind]]
+    errors.extend(check_references(indexes))
+    if errors:
+        raise CaseInvalid(errors)
+    counts: dict[str, int] = dict.fromkeys(["parties", *ITEM_KINDS], 0)
+    for index, _doc in indexes:
+        for k, n in index["counts"].items():
+            counts[k] = counts.get(k, 0) + n
+    if not models:
+        return _Loaded(counts)
+
+    case_doc, info, _ = validated["case"][0]
     case = Case(id=case_id, root=root, info=info, fingerprint=hasher.hexdigest(), files=file_hashes)  # type: ignore[arg-type]
     origins: Origins = {}
     for kind in ITEM_KINDS:
         items = getattr(case, kind)
-        for doc, model_file in validated[kind]:
+        for doc, model_file, _ in validated[kind]:
             for i, item in enumerate(getattr(model_file, kind)):
                 items.append(item)
                 origins.setdefault(kind, []).append((doc, (kind, i)))
-    errors.extend(check_references(case, case_doc, origins))
-    if errors:
-        raise CaseInvalid(errors)
-    return case, case_doc, origins
+    return _Loaded(counts, case, case_doc, origins)
 
 
 def _parse(raw: bytes, shown: str, digest: str) -> Document | CaseInvalid:
@@ -400,163 +458,3 @@ def translate(exc: ValidationError, doc: Document, root: type[BaseModel]) -> lis
             msg = f"'{field}': {err['msg']}"
         out.append(doc.error(loc, msg, key=key))
     return out
-
-
-# ---------------------------------------------------------------- references
-
-
-_REF_FIELDS = ("source", "resolved_against")
-_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
-_PLANNING: set[type] = set()
-
-
-def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    """The fields of a model that may hold a `source` reference: ``(name, True)`` for a
-    reference itself, ``(name, False)`` for a field whose type holds models that may
-    (worked out once per class from the annotations; every other field is skipped)."""
-    plan = _PLANS.get(cls)
-    if plan is None:
-        _PLANNING.add(cls)
-
-        def holds_refs(tp: Any) -> bool:
-            if isinstance(tp, type) and issubclass(tp, BaseModel):
-                return tp in _PLANNING or bool(_plan(tp))  # (a model within itself: walk it)
-            return any(holds_refs(arg) for arg in typing.get_args(tp))
-
-        plan = tuple(
-            (name, name in _REF_FIELDS)
-            for name, field in cls.model_fields.items()
-            if name in _REF_FIELDS or holds_refs(field.annotation)
-        )
-        _PLANS[cls] = plan
-        _PLANNING.discard(cls)
-    return plan
-
-
-def _walk_citations(obj: Any, loc: Loc) -> Iterator[tuple[str, Loc]]:
-    """Every `source` reference inside an item (citations, casualty reports, positions)."""
-    if isinstance(obj, BaseModel):
-        for name, is_ref in _plan(type(obj)):
-            value = getattr(obj, name)
-            if is_ref:
-                if isinstance(value, str):
-                    yield value, (*loc, name)
-            elif isinstance(value, (BaseModel, list)):
-                yield from _walk_citations(value, (*loc, name))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _walk_citations(v, (*loc, i))
-
-
-def _citations_resolve(obj: Any, sources: set[str]) -> bool:
-    """True when every `source` reference inside ``obj`` names a source (no locations
-    worked out: the common case, checked fast; :func:`_walk_citations` locates failures)."""
-    if isinstance(obj, list):
-        return all(_citations_resolve(v, sources) for v in obj)
-    if not isinstance(obj, BaseModel):
-        return True
-    for name, is_ref in _plan(type(obj)):
-        value = getattr(obj, name)
-        if is_ref:
-            if value is not None and value not in sources:
-                return False
-        elif value is not None and not _citations_resolve(value, sources):
-            return False
-    return True
-
-
-def check_references(case: Case, case_doc: Document, origins: Origins) -> list[FactError]:
-    """Ids unique across the case, and every reference resolves to the right kind of item."""
-    errors: list[FactError] = []
-    kind_of_id: dict[str, str] = {}
-    where: dict[str, tuple[Document, Loc]] = {}
-
-    def register(id_: str, kind: str, doc: Document, loc: Loc) -> None:
-        if id_ in kind_of_id:
-            other_doc, other_loc = where[id_]
-            line, _ = other_doc.locate((*other_loc, "id"))
-            errors.append(
-                doc.error(
-                    (*loc, "id"),
-                    f"id '{id_}' is already used ({other_doc.path}:{line}); ids must be unique across the case",
-                )
-            )
-            return
-        kind_of_id[id_] = kind
-        where[id_] = (doc, loc)
-
-    for i, p in enumerate(case.info.parties):
-        register(p.id, "party", case_doc, ("parties", i))
-    for i, kf in enumerate(case.info.key_figures):
-        register(kf.id, "key figure", case_doc, ("key_figures", i))
-    for kind in ITEM_KINDS:
-        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
-            register(item.id, kind[:-1], doc, loc)
-
-    def expect(ref: str | None, wanted: set[str], doc: Document, loc: Loc, what: str) -> None:
-        if ref is None:
-            return
-        got = kind_of_id.get(ref)
-        if got is None:
-            candidates = [k for k, v in kind_of_id.items() if v in wanted]
-            close = difflib.get_close_matches(ref, candidates, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            errors.append(doc.error(loc, f"no {what} has the id '{ref}'{hint}"))
-        elif got not in wanted:
-            errors.append(doc.error(loc, f"'{ref}' is a {got}, but a {what} is expected here"))
-
-    # Citations everywhere (case.yaml narrative, key figures, and every item).
-    for ref, loc in _walk_citations(case.info, ()):
-        expect(ref, {"source"}, case_doc, loc, "source")
-    sources = {id_ for id_, k in kind_of_id.items() if k == "source"}
-    for kind in ITEM_KINDS:
-        if kind == "sources":
-            continue
-        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
-            if not _citations_resolve(item, sources):
-                for ref, rloc in _walk_citations(item, loc):
-                    expect(ref, {"source"}, doc, rloc, "source")
-
-    for i, kf in enumerate(case.info.key_figures):
-        for j, ev in enumerate(kf.events):
-            expect(ev, {"event"}, case_doc, ("key_figures", i, "events", j), "event")
-
-    def each(kind: str) -> Iterator[tuple[Any, Document, Loc]]:
-        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
-            yield item, doc, loc
-
-    for a, doc, loc in each("actors"):
-        expect(a.party, {"party"}, doc, (*loc, "party"), "party")
-    for e, doc, loc in each("events"):
-        for j, p in enumerate(e.parties):
-            expect(p, {"party"}, doc, (*loc, "parties", j), "party")
-        for j, a in enumerate(e.actors):
-            expect(a, {"actor"}, doc, (*loc, "actors", j), "actor")
-    motive_party: dict[str, str] = {m.id: m.party for m in case.motives}
-    mirrors: dict[str, str] = {m.id: m.mirror for m in case.motives if m.mirror}
-    for m, doc, loc in each("motives"):
-        expect(m.party, {"party"}, doc, (*loc, "party"), "party")
-        if m.mirror:
-            expect(m.mirror, {"motive"}, doc, (*loc, "mirror"), "motive")
-            other = motive_party.get(m.mirror)
-            if other is not None and other == m.party:
-                errors.append(doc.error((*loc, "mirror"), "a mirror motive must belong to another party"))
-            back = mirrors.get(m.mirror)
-            if back is not None and back != m.id:
-                errors.append(
-                    doc.error(
-                        (*loc, "mirror"),
-                        f"'{m.mirror}' names '{back}' as its mirror, not '{m.id}'; the two must agree",
-                    )
-                )
-    for r, doc, loc in each("rationales"):
-        expect(r.party, {"party"}, doc, (*loc, "party"), "party")
-    fact_kinds = set(kind_of_id.values()) - {"party", "source"}  # once: not per reference (O(n²))
-    for j_, doc, loc in each("judgments"):
-        for k, ref in enumerate(j_.rests_on):
-            expect(ref, fact_kinds, doc, (*loc, "rests_on", k), "fact item")
-    for a, doc, loc in each("assessments"):
-        expect(a.analyst, {"actor"}, doc, (*loc, "analyst"), "actor")
-    for r, doc, loc in each("reactions"):
-        expect(r.actor, {"actor"}, doc, (*loc, "actor"), "actor")
-    return errors

@@ -1,4 +1,5 @@
-"""A cache of parsed fact files, so that a large case re-reads only the files that changed.
+"""A cache of parsed fact files (and of their indexes), so that a large case re-reads only
+the files that changed.
 
 Reading YAML is the slowest step of loading a large case (about 10 MB a second per
 core with libyaml); unpickling the same data is some ten times faster. A fact file of
@@ -7,6 +8,12 @@ numbers) stored under the SHA-256 of its bytes; the next load of a file with exa
 those bytes takes the data from the cache and still validates it in full. Marks
 (line and column of each value) are not stored: as for any file read by the fast
 path, they are worked out from the file's text if an error has to be located.
+
+A file that also validated has its :class:`~briefgen.references.FileIndex` (the ids it
+defines and the references it makes, with their places) stored the same way, under its
+SHA-256, its kind and :func:`engine_key` (the code and libraries that validate it): ``briefgen
+check`` takes a file's verdict from there instead of validating it again, which is sound
+because validating a file depends on nothing but its bytes and that code.
 
 Where: ``$BRIEFGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefgen``, else
 ``~/.cache/briefgen``; ``BRIEFGEN_CACHE_DIR=off`` turns the cache off. Entries are
@@ -19,10 +26,12 @@ rewritten. Unpickling refuses every global, so an entry can only ever hold data.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import pickle
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -49,17 +58,33 @@ def _entry(folder: Path, digest: str) -> Path:
     return folder / "parsed" / digest[:2] / f"{digest}.{FORMAT}.pickle"
 
 
+def _index_entry(folder: Path, digest: str, kind: str) -> Path:
+    return folder / "index" / digest[:2] / f"{digest}.{kind}.{engine_key()}.pickle"
+
+
+@cache
+def engine_key() -> str:
+    """A digest of everything that decides whether a file validates and what its index
+    holds: the source of the reader, the models and the rules, and the versions of
+    briefgen, Pydantic and Python. Any change to them makes every cached index unused."""
+    import pydantic_core
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(f"{FORMAT}-{pydantic_core.__version__}".encode())
+    for name in ("yamlsafe.py", "textmatch.py", "references.py", "loader.py", "models"):
+        target = here / name
+        for path in sorted(target.glob("*.py")) if target.is_dir() else [target]:
+            with contextlib.suppress(OSError):
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:20]
+
+
 class _DataOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         raise pickle.UnpicklingError(f"a cache entry may hold only data, not {module}.{name}")
 
 
-def get(digest: str, size: int) -> Any | None:
-    """The cached data of a file with this SHA-256 (hex) and size, or None."""
-    folder = cache_dir() if size >= MIN_BYTES else None
-    if folder is None:
-        return None
-    path = _entry(folder, digest)
+def _read(path: Path) -> Any | None:
     try:
         with open(path, "rb") as fh:
             data = _DataOnly(io.BufferedReader(fh, 1 << 20)).load()
@@ -74,18 +99,7 @@ def get(digest: str, size: int) -> Any | None:
     return data
 
 
-def has(digest: str, size: int) -> bool:
-    """Whether a file with this SHA-256 and size would be served from the cache."""
-    folder = cache_dir() if size >= MIN_BYTES else None
-    return folder is not None and _entry(folder, digest).is_file()
-
-
-def put(digest: str, size: int, data: Any) -> None:
-    """Store a file's parsed data. Never fails: a cache that cannot be written is skipped."""
-    folder = cache_dir() if size >= MIN_BYTES else None
-    if folder is None or not isinstance(data, dict):
-        return
-    path = _entry(folder, digest)
+def _write(folder: Path, path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -96,13 +110,45 @@ def put(digest: str, size: int, data: Any) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         return
-    _trim(folder / "parsed")
+    _trim(folder)
+
+
+def get(digest: str, size: int) -> Any | None:
+    """The cached data of a file with this SHA-256 (hex) and size, or None."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    return None if folder is None else _read(_entry(folder, digest))
+
+
+def has(digest: str, size: int) -> bool:
+    """Whether a file with this SHA-256 and size would be served from the cache."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    return folder is not None and _entry(folder, digest).is_file()
+
+
+def put(digest: str, size: int, data: Any) -> None:
+    """Store a file's parsed data. Never fails: a cache that cannot be written is skipped."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is not None and isinstance(data, dict):
+        _write(folder, _entry(folder, digest), data)
+
+
+def get_index(digest: str, size: int, kind: str) -> Any | None:
+    """The cached index of a file (of ``kind``) that validated, or None."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    return None if folder is None else _read(_index_entry(folder, digest, kind))
+
+
+def put_index(digest: str, size: int, kind: str, index: Any) -> None:
+    """Store the index of a file that validated (never fails, as :func:`put`)."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is not None and isinstance(index, dict):
+        _write(folder, _index_entry(folder, digest, kind), index)
 
 
 def _trim(folder: Path) -> None:
     """Delete the least recently used entries while the folder holds more than the limit."""
     try:
-        entries = [(p.stat(), p) for p in folder.glob("*/*.pickle")]
+        entries = [(p.stat(), p) for p in folder.glob("*/*/*.pickle")]
     except OSError:
         return
     total = sum(st.st_size for st, _ in entries)

@@ -29,8 +29,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("parsed/*/*.pickle"))
+def entries(folder: Path, what: str = "parsed") -> list[Path]:
+    """The cache's entries of parsed data (``parsed``) or of file indexes (``index``); ``*`` both."""
+    return sorted(folder.glob(f"{what}/*/*.pickle"))
 
 
 def dump(case_dir: Path) -> dict[str, object]:
@@ -114,13 +115,13 @@ def test_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_cache_is_trimmed_oldest_first(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     load_case(MINIMAL)
-    before = entries(cache)
+    before = entries(cache, "*")
     assert len(before) >= 3
     oldest = min(before, key=lambda p: p.stat().st_mtime_ns)
     sizes = sum(p.stat().st_size for p in before)
     monkeypatch.setattr(parsecache, "MAX_TOTAL_BYTES", sizes - 1)
-    parsecache._trim(cache / "parsed")
-    after = entries(cache)
+    parsecache._trim(cache)
+    after = entries(cache, "*")
     assert oldest not in after and len(after) == len(before) - 1
 
 
@@ -226,8 +227,8 @@ def test_cli_marks_one_shot_commands_and_resets(monkeypatch: pytest.MonkeyPatch)
     from briefgen.cli import LONG_RUNNING, main
 
     seen: list[bool] = []
-    real = loader.load_located
-    monkeypatch.setattr(loader, "load_located", lambda path: seen.append(briefgen.ONE_SHOT) or real(path))
+    real = loader.check_case
+    monkeypatch.setattr(loader, "check_case", lambda path: seen.append(briefgen.ONE_SHOT) or real(path))
     assert {"watch", "serve"} <= LONG_RUNNING
     assert main(["check", str(MINIMAL), "-q"]) == 0
     assert seen == [True]
