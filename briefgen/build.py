@@ -240,11 +240,15 @@ def build(
             with gc_paused():
                 view = build_view(cases[case_dir], aud, changes=changes)
                 html = render_html(view, _user_dirs(options, aud))
+                del view  # (a large case's view is as big as its page: free it first)
                 _check_html(html, path)
             htmls[(case_dir, name)] = (html, time.perf_counter() - t0)
         html, secs = htmls[(case_dir, name)]
         if fmt == "html":
+            if not any(p[0] == case_dir and p[1] == name and p[2] == "pdf" for p in plan):
+                del htmls[(case_dir, name)]  # no PDF needs the page: free it as soon as encoded
             data = html.encode("utf-8")
+            del html
             ready.append((Output(cases[case_dir].id, name, fmt, path, "built", secs), data, key))
             done += 1
             if progress:

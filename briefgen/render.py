@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,14 @@ def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
     env = environment(tuple(user_dirs))
     try:
         template = env.get_template(MAIN_TEMPLATE)
-        return template.render(view=view, meta=view.meta)
+        # The template yields millions of small pieces on a large case: joined a batch at a
+        # time, they are never all alive at once as separate strings (which would take
+        # several times the page's own size).
+        pieces = template.generate(view=view, meta=view.meta)
+        batches = []
+        while batch := list(islice(pieces, 16384)):
+            batches.append("".join(batch))
+        return "".join(batches)
     except (jinja2.TemplateError, SecurityError) as exc:
         raise CaseInvalid([_template_error(exc, user_dirs)]) from None
     except (

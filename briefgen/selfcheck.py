@@ -32,7 +32,7 @@ VOID = frozenset(
 
 # Every token from a "<": a comment, a declaration or processing instruction, or a
 # start/end tag (attribute values may hold ">" inside quotes), in one pass;
-# ``<script>``/``<style>`` content is cut out first (it is raw text).
+# ``<script>``/``<style>`` content is skipped when their start tag is met (raw text).
 _TOKEN = re.compile(
     r"""<(?:
         !--.*?(?:--!?>|\Z)
@@ -41,8 +41,7 @@ _TOKEN = re.compile(
     )""",
     re.S | re.X,
 )
-_RAW_START = re.compile(r"<(?:script|style)", re.I)
-_RAW = re.compile(r"<(script|style)((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>(.*?)(</\1\s*>|\Z)", re.S | re.I)
+_RAW_END = {tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style")}
 # Attributes worth reading: a name that starts a way that matters, after whitespace, a
 # quote or "/" (where html.parser starts an attribute name). Other tags (most carry
 # only a class) are not parsed further.
@@ -112,46 +111,44 @@ class _Scan:
             while stack and stack.pop() != tag:
                 pass
 
-    def _cut_raw_text(self, html: str) -> str:
-        """Empty the content of <script>/<style> (kept aside for the style checks)."""
-        first = _RAW_START.search(html)
-        if first is None:
-            return html
-
-        def keep(m: re.Match[str]) -> str:
-            tag = m.group(1)
-            if tag.lower() == "style":
-                self.styles.append(m.group(3))
-            # An unclosed raw-text element runs to the end, as in html.parser.
-            return f"<{tag}{m.group(2)}>{m.group(4)}" if m.group(4) else f"<{tag}{m.group(2)}>"
-
-        return html[: first.start()] + _RAW.sub(keep, html[first.start() :])
-
     def feed(self, html: str) -> None:
-        html = self._cut_raw_text(html)
         stack, push, pop, start = self.stack, self.stack.append, self.stack.pop, self.start
         interesting, forbidden, void = _INTERESTING.search, _FORBIDDEN, VOID
-        for m in _TOKEN.finditer(html):  # (one match at a time: a large page's tags would fill memory)
-            slash, name, rest = m.groups()
-            if not name:  # comment, declaration, processing instruction
-                continue
-            tag = name.lower()
-            if slash:
-                if tag in void:
+        pos: int | None = 0
+        while pos is not None:
+            resume = None
+            # One match at a time (a large page's tags would fill memory), over the page
+            # itself (no copy is made of it).
+            for m in _TOKEN.finditer(html, pos):
+                slash, name, rest = m.groups()
+                if not name:  # comment, declaration, processing instruction
                     continue
-                if stack and stack[-1] == tag:
-                    pop()
-                else:
-                    self.mismatch(tag)
-                continue
-            if rest is None:
-                rest = ""
-            if rest and interesting(rest):
-                start(tag, _attributes(rest))
-            elif tag in forbidden:
-                start(tag, [])
-            if tag not in void and not rest.endswith("/"):
-                push(tag)
+                tag = name.lower()
+                if slash:
+                    if tag in void:
+                        continue
+                    if stack and stack[-1] == tag:
+                        pop()
+                    else:
+                        self.mismatch(tag)
+                    continue
+                if rest is None:
+                    rest = ""
+                if rest and interesting(rest):
+                    start(tag, _attributes(rest))
+                elif tag in forbidden:
+                    start(tag, [])
+                if tag not in void and not rest.endswith("/"):
+                    push(tag)
+                    if tag in _RAW_END:
+                        # Raw text up to the closing tag (to the end if there is none, as
+                        # in html.parser); a style's content is kept for the style checks.
+                        close = _RAW_END[tag].search(html, m.end())
+                        resume = close.start() if close else len(html)
+                        if tag == "style":
+                            self.styles.append(html[m.end() : resume])
+                        break
+            pos = resume
 
 
 def html_problems(html: str) -> list[str]:

@@ -178,6 +178,10 @@ def test_agrees_with_the_reference_on_rendered_briefings(tmp_path: Path) -> None
                 re.sub(r'href="#', 'href="#missing-', html, count=2),
                 html.replace("</section>", "", 1),
                 html.replace("<style>", "<style>@import url(https://e.org/a.css);", 1),
+                # Raw text starts only at a real start tag: not inside a comment.
+                html.replace("</body>", "<!-- <style> --><p onclick=x></p></body>", 1),
+                html.replace("</body>", "<!-- <script> --><iframe></iframe></body>", 1),
+                html.replace("</body>", "<STYLE media=x>p{}</Style >\n<a href='file:x'></a></body>", 1),
             ):
                 got = html_problems(bad)
                 assert got, "a broken document passed the self-check"
