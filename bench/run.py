@@ -710,6 +710,28 @@ def count_pages(pdf: Path) -> int | None:
     return None
 
 
+def poppler_opens(pdf: Path, pages: int | None) -> bool:
+    """Whether poppler's pdfinfo reads the PDF and finds the pages counted."""
+    if not shutil.which("pdfinfo"):
+        return pages is not None
+    info = run_child(["pdfinfo", str(pdf)])
+    found = [line.split()[1] for line in info.out.splitlines() if line.startswith("Pages:")]
+    return info.rc == 0 and bool(found) and (pages is None or int(found[0]) == pages)
+
+
+def worker_yamlfloor(case_dir: str) -> None:
+    """libyaml reading every fact file's events, nothing built (the cold check's floor)."""
+    import yaml
+
+    for f in sorted(Path(case_dir).glob("*.yaml")):
+        parser = yaml.cyaml.CParser(f.read_bytes().decode("utf-8"))  # type: ignore[attr-defined]
+        try:
+            while parser.get_event() is not None:
+                pass
+        finally:
+            parser.dispose()
+
+
 def exponent(t1: float, t2: float, n1: float, n2: float) -> float | None:
     if t1 <= 0 or t2 <= 0:
         return None
@@ -753,6 +775,20 @@ def part_synth(
         check_cold = Stat.of(cold_runs)
         must(run_child(check_cmd), f"check {n}x")  # fills the cache
         check = Stat.of([must(run_child(check_cmd), f"check {n}x") for _ in range(reps)])
+        # One fact edited since the last check (the analyst's loop): its file is parsed
+        # and validated again, the others' verdicts come from the cache.
+        changed_runs = []
+        for rep in range(reps):
+            must(run_child(worker_cmd("change", str(folder), str(rep + 1))), "change a fact")
+            changed_runs.append(must(run_child(check_cmd), f"check {n}x after one change"))
+        check_changed = Stat.of(changed_runs)
+        # The floor of a cold check: libyaml alone reading every file's events (no data
+        # built), in one process.
+        yaml_floor = None
+        if not quick or n <= 100:
+            yf = run_child(worker_cmd("yamlfloor", str(folder)))
+            if yf.rc == 0:
+                yaml_floor = asdict(Stat.of([yf]))
         out = work / f"synth-{n}-out"
         html_cmd = [
             *briefgen_cmd(),
@@ -778,6 +814,8 @@ def part_synth(
             "generate_s": gen_s,
             "check": asdict(check),
             "check_cold": asdict(check_cold),
+            "check_changed": asdict(check_changed),
+            "yaml_floor": yaml_floor,
             "html": asdict(html),
             "html_bytes": html_bytes,
         }
@@ -811,8 +849,11 @@ def part_synth(
             if n == 10 and run.rc == 0:
                 # Kept for the diagnosis below, should a larger PDF not finish.
                 shutil.copy(out / case.name / f"{SYNTH_AUDIENCE}.html", work / "synth-10.html")
-            pages = count_pages(out / case.name / f"{SYNTH_AUDIENCE}.pdf") if run.rc == 0 else None
+            pdf_path = out / case.name / f"{SYNTH_AUDIENCE}.pdf"
+            pages = count_pages(pdf_path) if run.rc == 0 else None
             row["pages"] = pages
+            row["pdf_bytes"] = pdf_path.stat().st_size if run.rc == 0 else None
+            row["pdf_opens"] = poppler_opens(pdf_path, pages) if run.rc == 0 else False
             if pages:
                 row["pdf_s_per_page"] = run.wall / pages
                 if default_per_page is None:
@@ -825,10 +866,11 @@ def part_synth(
         if n >= 100:
             shutil.rmtree(folder.parent, ignore_errors=True)
     for prev, cur in zip(data, data[1:], strict=False):
-        for k in ("check", "check_cold", "html", "pdf"):
-            if k in prev and k in cur and prev[k].get("rc", 0) == 0 and cur[k].get("rc", 0) == 0:
-                cur[f"{k}_exponent"] = exponent(prev[k]["wall"], cur[k]["wall"], prev["factor"], cur["factor"])
-                cur[f"{k}_cpu_exponent"] = exponent(prev[k]["cpu"], cur[k]["cpu"], prev["factor"], cur["factor"])
+        for part in ("check", "check_cold", "check_changed", "html", "pdf"):
+            a, b = prev.get(part), cur.get(part)
+            if a and b and a.get("rc", 0) == 0 and b.get("rc", 0) == 0:
+                cur[f"{part}_exponent"] = exponent(a["wall"], b["wall"], prev["factor"], cur["factor"])
+                cur[f"{part}_cpu_exponent"] = exponent(a["cpu"], b["cpu"], prev["factor"], cur["factor"])
 
     def exp(row: dict[str, Any], k: str) -> str:
         v = row.get(f"{k}_exponent")
@@ -844,6 +886,8 @@ def part_synth(
             pdf_cell = f"FAILED (exit {pdf['rc']})"
         else:
             pdf_cell = secs(pdf["wall"]) + exp(row, "pdf")
+            if not row.get("pdf_opens"):
+                pdf_cell += " (poppler cannot read it)"
         per_page = row.get("pdf_s_per_page")
         rows.append(
             [
@@ -852,9 +896,11 @@ def part_synth(
                 f"{row['yaml_bytes'] / 2**20:.1f} MiB/{row['files']}",
                 secs(row["check_cold"]["wall"]) + exp(row, "check_cold"),
                 mib(row["check_cold"]["rss"]),
+                "—" if row["yaml_floor"] is None else secs(row["yaml_floor"]["cpu"]),
                 secs(row["check"]["wall"]) + exp(row, "check"),
                 secs(row["check"]["cpu"]),
                 mib(row["check"]["rss"]),
+                secs(row["check_changed"]["wall"]) + exp(row, "check_changed"),
                 secs(row["html"]["wall"]) + exp(row, "html"),
                 secs(row["html"]["cpu"]),
                 mib(row["html"]["rss"]),
@@ -877,9 +923,11 @@ def part_synth(
                 "YAML/files",
                 "check cold",
                 "mem",
+                "libyaml alone",
                 "check warm",
                 "cpu",
                 "mem",
+                "check, 1 file changed",
                 "HTML build",
                 "cpu",
                 "mem",
@@ -932,13 +980,15 @@ def part_synth(
     big = next((r for r in data if r["factor"] == 1000), None)
     if big is None:
         t["check_1000x_lt_5s"] = t["check_1000x_cold_lt_5s"] = t["html_1000x_lt_10s"] = t["mem_1000x_lt_1GiB"] = None
+        t["check_1000x_one_changed_lt_5s"] = None
     else:
         t["check_1000x_lt_5s"] = big["check"]["wall"] < T_CHECK_1000_S
+        t["check_1000x_one_changed_lt_5s"] = big["check_changed"]["wall"] < T_CHECK_1000_S
         t["check_1000x_cold_lt_5s"] = big["check_cold"]["wall"] < T_CHECK_1000_S
         t["html_1000x_lt_10s"] = big["html"]["wall"] < T_HTML_1000_S
         t["mem_1000x_lt_1GiB"] = max(big["check"]["rss"], big["check_cold"]["rss"], big["html"]["rss"]) < T_MEM_1000_B
     hundred = next((r for r in data if r["factor"] == 100 and "pdf" in r), None)
-    t["pdf_100x_renders"] = None if hundred is None else hundred["pdf"]["rc"] == 0
+    t["pdf_100x_renders"] = None if hundred is None else hundred["pdf"]["rc"] == 0 and bool(hundred.get("pdf_opens"))
 
 
 def worker_change(case_dir: str, n: str) -> None:
@@ -1114,6 +1164,7 @@ def main(argv: list[str]) -> int:
             "stages": lambda: worker_stages(*wargs),
             "override": lambda: worker_override(*wargs),
             "change": lambda: worker_change(*wargs),
+            "yamlfloor": lambda: worker_yamlfloor(*wargs),
         }[kind]()
         return 0
     ap = argparse.ArgumentParser(
@@ -1219,11 +1270,12 @@ def main(argv: list[str]) -> int:
         "pdf_le_1.10x_floor_all_audiences": f"PDF build ≤ {T_PDF_RATIO} x WeasyPrint alone (warm, every audience)",
         "pre_pdf_lt_10pct_floor_all_audiences": "load+validate+view+HTML < 10% of the floor (every audience)",
         "fonts_configured_once_per_process": "fonts configured once per process",
-        "check_1000x_lt_5s": f"check at 1000x < {T_CHECK_1000_S:.0f}s (warm: files unchanged, from the parse cache)",
+        "check_1000x_lt_5s": f"check at 1000x < {T_CHECK_1000_S:.0f}s (warm: files unchanged since the last check)",
+        "check_1000x_one_changed_lt_5s": f"check at 1000x < {T_CHECK_1000_S:.0f}s after one fact changed",
         "check_1000x_cold_lt_5s": f"check at 1000x < {T_CHECK_1000_S:.0f}s (cold: every file parsed)",
         "html_1000x_lt_10s": f"HTML build at 1000x < {T_HTML_1000_S:.0f}s",
         "mem_1000x_lt_1GiB": "check and HTML at 1000x peak memory < 1 GiB",
-        "pdf_100x_renders": "100x PDF renders (no out-of-memory)",
+        "pdf_100x_renders": "100x PDF renders (no out-of-memory) and poppler reads every page count",
         "noop_rebuild_lt_0.5s": f"no-op rebuild < {T_NOOP_S}s",
         "distribute_100_le_3x_render": f"distribution to {DIST_RECIPIENTS} ≤ {T_DIST_RATIO} x one render",
     }
