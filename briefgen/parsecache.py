@@ -102,7 +102,10 @@ def _read(path: Path) -> Any | None:
 def _write(folder: Path, path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Readable and writable by the user alone, at every level it creates.
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.parent.mkdir(exist_ok=True, mode=0o700)
+        path.parent.mkdir(exist_ok=True, mode=0o700)
         with open(tmp, "wb") as fh:
             pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)

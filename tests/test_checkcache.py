@@ -174,3 +174,11 @@ def test_cli_check_uses_the_cached_indexes(cache: Path, default_copy: Path, monk
     rename_a_source(default_copy)
     assert main(["check", str(default_copy), "-q"]) == 1
     assert parsed == ["sources.yaml"]
+
+
+def test_the_cache_folder_is_private(cache: Path, default_copy: Path) -> None:
+    check_case(default_copy)
+    folders = [cache, *(p for p in cache.rglob("*") if p.is_dir())]
+    assert len(folders) >= 5
+    for folder in folders:
+        assert folder.stat().st_mode & 0o077 == 0, folder
