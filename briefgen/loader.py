@@ -182,6 +182,16 @@ def _load(root: Path, *, models: bool) -> _Loaded:
                 unread = Document(entry[1], None, source=(path_of[entry[1]], entry[3]))  # located if need be
                 validated[entry[0]].append((unread, None, known[entry[1]]))
         entries = [e for e in entries if e[1] not in known]
+        # The rest are parsed, validated and indexed (in worker processes when large):
+        # only their indexes, or their errors, come back.
+        for entry, result in zip(entries, _check_all(entries), strict=True):
+            kind, shown, raw, digest = entry
+            if isinstance(result, list):
+                errors.extend(result)
+                continue
+            source = (path_of[shown], digest) if len(raw) >= parsecache.MIN_BYTES else raw
+            validated[kind].append((Document(shown, None, source=source), None, result))
+        entries = []
 
     for entry, doc in zip(entries, _parse_all(entries), strict=True):
         kind, shown, size, digest = entry[0], entry[1], len(entry[2]), entry[3]
@@ -189,14 +199,9 @@ def _load(root: Path, *, models: bool) -> _Loaded:
         if isinstance(doc, CaseInvalid):
             errors.extend(doc.errors)
             continue
-        model = FILE_KINDS[kind]
-        if not isinstance(doc.data, dict):
-            errors.append(doc.error((), f"a {kind} file must be a mapping (key: value lines) at its top level"))
-            continue
-        try:
-            valid = model.model_validate(doc.data)
-        except ValidationError as exc:
-            errors.extend(translate(exc, doc, model))
+        valid = _validate(kind, doc)
+        if isinstance(valid, list):
+            errors.extend(valid)
         else:
             index = known.get(shown)
             if index is None:
@@ -251,6 +256,52 @@ def _parse(raw: bytes, shown: str, digest: str) -> Document | CaseInvalid:
     if doc.source is not None:  # read by the fast path: plain data, worth keeping
         parsecache.put(digest, len(raw), doc.data)
     return doc
+
+
+def _validate(kind: str, doc: Document) -> BaseModel | list[FactError]:
+    """A parsed file validated against its kind's model, or its located errors."""
+    model = FILE_KINDS[kind]
+    if not isinstance(doc.data, dict):
+        return [doc.error((), f"a {kind} file must be a mapping (key: value lines) at its top level")]
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        return translate(exc, doc, model)
+
+
+def _check_file(kind: str, raw: bytes, shown: str, digest: str) -> FileIndex | list[FactError]:
+    """What a check needs of one file: parsed, validated and indexed (the index cached
+    for next time), or its located errors. Plain data either way (it may run in a worker)."""
+    doc = _parse(raw, shown, digest)
+    if isinstance(doc, CaseInvalid):
+        return list(doc.errors)
+    valid = _validate(kind, doc)
+    if isinstance(valid, list):
+        return valid
+    index = index_file(kind, valid)
+    parsecache.put_index(digest, len(raw), kind, index)
+    return index
+
+
+def _check_all(entries: list[list[Any]]) -> Iterator[FileIndex | list[FactError]]:
+    """:func:`_check_file` of each entry, in order: large files in worker processes (one
+    per core) when they come to :data:`PARALLEL_MIN_BYTES`, so that a large case's first
+    check parses and validates on every core."""
+    big = [e for e in entries if len(e[2]) >= parsecache.MIN_BYTES]
+    workers = min(len(big), os.cpu_count() or 1)
+    if workers < 2 or sum(len(e[2]) for e in big) < PARALLEL_MIN_BYTES or not _can_fork():
+        for kind, shown, raw, digest in entries:
+            yield _check_file(kind, raw, shown, digest)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {shown: pool.submit(_check_file, kind, raw, shown, digest) for kind, shown, raw, digest in big}
+        del big
+        for kind, shown, raw, digest in entries:
+            future = futures.pop(shown, None)
+            yield _check_file(kind, raw, shown, digest) if future is None else future.result()
 
 
 def _parse_in_worker(raw: bytes, shown: str, digest: str) -> Document | list[FactError]:

@@ -182,3 +182,32 @@ def test_the_cache_folder_is_private(cache: Path, default_copy: Path) -> None:
     assert len(folders) >= 5
     for folder in folders:
         assert folder.stat().st_mode & 0o077 == 0, folder
+
+
+@pytest.mark.parametrize("mutate", [None, rename_a_source, type_error_and_dangling], ids=str)
+def test_a_first_check_in_worker_processes_reports_what_a_full_load_reports(
+    mutate: Callable[[Path], None] | None, default_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large case seen for the first time is parsed, validated and indexed by one worker
+    process per core; only indexes and errors come back."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if mutate is not None:
+        mutate(default_copy)
+    expected = full_load_errors(default_copy, monkeypatch)
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    sent: list[str] = []
+    real_submit = ProcessPoolExecutor.submit
+
+    def submit(self: ProcessPoolExecutor, fn: Callable[..., object], *args: object) -> object:
+        sent.append(Path(str(args[2])).name)
+        return real_submit(self, fn, *args)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    for cache_dir in ("off", str(default_copy.parent / "cache")):
+        monkeypatch.setenv("BRIEFGEN_CACHE_DIR", cache_dir)
+        sent.clear()
+        assert outcome(check_case, default_copy) == expected
+        assert sorted(sent) == sorted(p.name for p in default_copy.glob("*.yaml"))
