@@ -30,6 +30,9 @@ VOID = frozenset(
     {"meta", "link", "br", "img", "col", "hr", "input", "source", "wbr", "area", "base", "embed", "param", "track"}
 )
 
+# (The quantifiers of a tag are possessive: its parts cannot overlap, so giving back
+# characters never finds another match, and an unclosed tag fails in linear time rather
+# than after trying every way to split its text, which grew as 2^length.)
 # Every token from a "<": a comment, a declaration or processing instruction, or a
 # start/end tag (attribute values may hold ">" inside quotes), in one pass;
 # ``<script>``/``<style>`` content is skipped when their start tag is met (raw text).
@@ -37,7 +40,7 @@ _TOKEN = re.compile(
     r"""<(?:
         !--.*?(?:--!?>|\Z)
       | [!?][^>]*>?
-      | (/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^>"']+|"[^"]*"|'[^']*')*)>
+      | (/?)([a-zA-Z][^\t\n\r\f />\x00]*+)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>
     )""",
     re.S | re.X,
 )
@@ -111,15 +114,29 @@ class _Scan:
             while stack and stack.pop() != tag:
                 pass
 
-    def feed(self, html: str) -> None:
+    def scan(self, html: str, final: bool = True) -> int:
+        """Check the tokens of ``html``; return how much of it was taken. With ``final``
+        False, ``html`` is the page so far: the scan stops before anything that more text
+        could change (a token running to the end, a ``<`` that starts no token yet, raw
+        text whose closing tag is still to come), and the caller gives the rest again
+        with the text that follows, so the verdict is the one on the whole page."""
         stack, push, pop, start = self.stack, self.stack.append, self.stack.pop, self.start
         interesting, forbidden, void = _INTERESTING.search, _FORBIDDEN, VOID
+        end = len(html)
         pos: int | None = 0
+        last = 0
         while pos is not None:
             resume = None
             # One match at a time (a large page's tags would fill memory), over the page
             # itself (no copy is made of it).
             for m in _TOKEN.finditer(html, pos):
+                if not final:
+                    if m.end() == end:
+                        return m.start()
+                    stray = html.find("<", last, m.start())
+                    if stray != -1:
+                        return stray
+                last = m.end()
                 slash, name, rest = m.groups()
                 if not name:  # comment, declaration, processing instruction
                     continue
@@ -134,37 +151,70 @@ class _Scan:
                     continue
                 if rest is None:
                     rest = ""
+                opens = tag not in void and not rest.endswith("/")
+                close = None
+                if opens and tag in _RAW_END:
+                    # Raw text up to the closing tag (to the end if there is none, as in
+                    # html.parser); a style's content is kept for the style checks.
+                    close = _RAW_END[tag].search(html, m.end())
+                    if close is None and not final:
+                        return m.start()
                 if rest and interesting(rest):
                     start(tag, _attributes(rest))
                 elif tag in forbidden:
                     start(tag, [])
-                if tag not in void and not rest.endswith("/"):
+                if opens:
                     push(tag)
                     if tag in _RAW_END:
-                        # Raw text up to the closing tag (to the end if there is none, as
-                        # in html.parser); a style's content is kept for the style checks.
-                        close = _RAW_END[tag].search(html, m.end())
-                        resume = close.start() if close else len(html)
+                        resume = close.start() if close else end
                         if tag == "style":
                             self.styles.append(html[m.end() : resume])
+                        last = resume
                         break
             pos = resume
+        if final:
+            return end
+        stray = html.find("<", last)
+        return end if stray == -1 else stray
+
+    def verdict(self) -> list[str]:
+        """The problems found in everything scanned."""
+        problems = list(dict.fromkeys(self.problems))
+        for target in self.links:
+            if target and target not in self.ids:
+                problems.append(f"link to #{target} has no target")
+        # Only the text of <style> elements: the same words in escaped fact text are inert.
+        styles = "\n".join(self.styles)
+        if re.search(r"file:", styles, re.I):
+            problems.append("a file: URL appears in the styles")
+        if re.search(r"@import|url\(\s*['\"]?(?!#)", styles, re.I):
+            problems.append("the styles load an outside resource")
+        if self.stack:
+            problems.append(f"unclosed elements: {', '.join(self.stack[-3:])}")
+        return list(dict.fromkeys(problems))
+
+
+class HtmlCheck:
+    """The same checks on HTML that arrives in pieces (as a template renders it):
+    :meth:`feed` each piece in order, then :meth:`problems` gives exactly what
+    :func:`html_problems` gives on the whole page, without the page ever being held."""
+
+    def __init__(self) -> None:
+        self._scan = _Scan()
+        self._pending = ""
+
+    def feed(self, piece: str) -> None:
+        text = self._pending + piece if self._pending else piece
+        self._pending = text[self._scan.scan(text, final=False) :]
+
+    def problems(self) -> list[str]:
+        self._scan.scan(self._pending, final=True)
+        self._pending = ""
+        return self._scan.verdict()
 
 
 def html_problems(html: str) -> list[str]:
     """Problems found in the HTML (empty when it is sound)."""
     scan = _Scan()
-    scan.feed(html)
-    problems = list(dict.fromkeys(scan.problems))
-    for target in scan.links:
-        if target and target not in scan.ids:
-            problems.append(f"link to #{target} has no target")
-    # Only the text of <style> elements: the same words in escaped fact text are inert.
-    styles = "\n".join(scan.styles)
-    if re.search(r"file:", styles, re.I):
-        problems.append("a file: URL appears in the styles")
-    if re.search(r"@import|url\(\s*['\"]?(?!#)", styles, re.I):
-        problems.append("the styles load an outside resource")
-    if scan.stack:
-        problems.append(f"unclosed elements: {', '.join(scan.stack[-3:])}")
-    return list(dict.fromkeys(problems))
+    scan.scan(html)
+    return scan.verdict()

@@ -4,13 +4,15 @@ implementation it replaced) on real briefings and on hostile markup."""
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from briefgen.selfcheck import html_problems
+from briefgen.selfcheck import HtmlCheck, html_problems
 
 _URL_ATTRS = {"href", "src", "srcset", "action", "formaction", "poster", "data", "xlink:href"}
 _SAFE_LINK = re.compile(r"^(#|https?://|mailto:)", re.I)
@@ -143,6 +145,38 @@ def test_each_kind_of_problem_is_reported(snippet: str, expected: str | None) ->
     else:
         assert any(expected in p for p in problems), problems
     assert problems == reference_problems(html)
+    for size in (1, 2, 3, 5, 8, 13, 64):  # fed in pieces, as rendered: the same verdict
+        assert streamed(html, lambda size=size: size) == problems, size  # type: ignore[misc]
+
+
+def streamed(html: str, size: Callable[[], int]) -> list[str]:
+    """The verdict of :class:`HtmlCheck` on ``html`` fed in pieces of ``size()`` characters."""
+    check = HtmlCheck()
+    pos = 0
+    while pos < len(html):
+        n = size()
+        check.feed(html[pos : pos + n])
+        pos += n
+    return check.problems()
+
+
+def test_pieces_cut_anywhere_give_the_same_verdict() -> None:
+    tricky = [
+        CLEAN,
+        CLEAN + "<div><section><p>a",
+        CLEAN + "<style>p { color: red }",
+        CLEAN.replace("</body>", "<!-- <style> --><p onclick=x></p></body>"),
+        CLEAN.replace("</body>", "<p>a < b</p><a title='x > y' href=\"#nowhere\">z</a></body>"),
+        CLEAN.replace("</body>", "<p title=\"unclosed><a href='javascript:x'>k</a></body>"),
+        CLEAN.replace("</body>", "<STYLE>p{}</Style ><!DOCTYPE x><?pi?><!-- c --></body>"),
+        CLEAN.replace("</body>", "<script>if (a < b) { x('</p>') }</script></body>"),
+    ]
+    rng = random.Random(8)
+    for html in tricky:
+        whole = html_problems(html)
+        assert whole == reference_problems(html)
+        for _ in range(40):
+            assert streamed(html, lambda: rng.randint(1, 40)) == whole
 
 
 def test_clean_document_passes() -> None:
@@ -166,11 +200,13 @@ def test_agrees_with_the_reference_on_rendered_briefings(tmp_path: Path) -> None
     from briefgen.view import build_view
 
     checked = 0
+    rng = random.Random(3)
     for case_dir in (DEFAULT_CASE, MINIMAL):
         case = load_case(case_dir)
         for aud in load_audiences().values():
             html = render_html(build_view(case, aud))
             assert html_problems(html) == reference_problems(html) == []
+            assert streamed(html, lambda: rng.randint(1, 6000)) == []
             # Break it in several ways; both checkers must agree on every one.
             for bad in (
                 html.replace("</body>", '<script src="x"></script></body>', 1),
@@ -186,5 +222,27 @@ def test_agrees_with_the_reference_on_rendered_briefings(tmp_path: Path) -> None
                 got = html_problems(bad)
                 assert got, "a broken document passed the self-check"
                 assert got == reference_problems(bad)
+                assert streamed(bad, lambda: rng.randint(1, 6000)) == got
             checked += 1
     assert checked >= 6
+
+
+def test_an_unclosed_tag_is_checked_in_linear_time() -> None:
+    """A template that ends inside a tag ('<a xxxx...' with no '>') once made the tokenizer
+    try every way of splitting the tag's text (2^length steps): checking it must finish."""
+    import subprocess
+    import sys
+
+    short = CLEAN + "<p><a " + "x" * 12
+    assert html_problems(short) == reference_problems(short)
+    assert streamed(short, lambda: 3) == html_problems(short)
+    code = (
+        "from briefgen.selfcheck import html_problems, HtmlCheck\n"
+        "page = '<p><a ' + 'x' * 200000\n"
+        "assert html_problems(page) == ['unclosed elements: p']\n"
+        "check = HtmlCheck()\n"
+        "for i in range(0, len(page), 4096):\n"
+        "    check.feed(page[i : i + 4096])\n"
+        "assert check.problems() == ['unclosed elements: p']\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
