@@ -212,17 +212,18 @@ def build(
     if errors:
         raise CaseInvalid(errors)
 
-    from .render import render_html
+    from .render import render_html, render_pieces
     from .view import build_view
 
     # HTML first (fast, in this process); PDFs in worker processes; write only when all succeeded.
     htmls: dict[tuple[Path, str], tuple[str, float]] = {}
     total = len(plan)
     done = 0
-    ready: list[tuple[Output, bytes, str]] = []  # output, data, key
+    ready: list[tuple[Output, list[bytes], str]] = []  # output, data (in pieces), key
     pending_pdf = []
     for case_dir, name, fmt, path, key in plan:
         aud = audiences[name]
+        for_pdf = any(p[0] == case_dir and p[1] == name and p[2] == "pdf" for p in plan)
         if (case_dir, name) not in htmls:
             t0 = time.perf_counter()
             changes = None
@@ -239,22 +240,30 @@ def build(
                 )
             with gc_paused():
                 view = build_view(cases[case_dir], aud, changes=changes)
+                if not for_pdf:
+                    # Only the HTML file wants this page: rendered, checked and encoded a
+                    # piece at a time, it is never held whole as text.
+                    data = _checked_html(render_pieces(view, _user_dirs(options, aud)), path)
+                    del view
+                    out = Output(cases[case_dir].id, name, fmt, path, "built", time.perf_counter() - t0)
+                    ready.append((out, data, key))
+                    done += 1
+                    if progress:
+                        progress(f"{path}", done, total)
+                    continue
                 html = render_html(view, _user_dirs(options, aud))
                 del view  # (a large case's view is as big as its page: free it first)
                 _check_html(html, path)
             htmls[(case_dir, name)] = (html, time.perf_counter() - t0)
         html, secs = htmls[(case_dir, name)]
         if fmt == "html":
-            if not any(p[0] == case_dir and p[1] == name and p[2] == "pdf" for p in plan):
-                del htmls[(case_dir, name)]  # no PDF needs the page: free it as soon as encoded
-            data = html.encode("utf-8")
-            del html
-            ready.append((Output(cases[case_dir].id, name, fmt, path, "built", secs), data, key))
+            ready.append((Output(cases[case_dir].id, name, fmt, path, "built", secs), [html.encode("utf-8")], key))
             done += 1
             if progress:
                 progress(f"{path}", done, total)
         else:
             pending_pdf.append((case_dir, name, path, key, html, aud))
+        del html
 
     errors = []
     for case_dir, name, path, key, aud, data, pages, secs in _render_pdfs(pending_pdf, options, progress, done, total):
@@ -270,12 +279,15 @@ def build(
                 )
             )
             continue
-        ready.append((Output(cases[case_dir].id, name, "pdf", path, "built", secs, pages), data, key))
+        ready.append((Output(cases[case_dir].id, name, "pdf", path, "built", secs, pages), [data], key))
     if errors:
         raise CaseInvalid(errors)
-    for out, data, key in ready:
-        write_atomic(out.path, data)
-        out.sha256 = hashlib.sha256(data).hexdigest()
+    for out, pieces, key in ready:
+        write_atomic(out.path, pieces)
+        digest = hashlib.sha256()
+        for piece in pieces:
+            digest.update(piece)
+        out.sha256 = digest.hexdigest()
         _record(out.path, key, out.sha256)
         report.outputs.append(out)
     return report
@@ -328,7 +340,23 @@ def _check_html(html: str, path: Path) -> None:
     """Self-checks on the rendered HTML; a failure here is a bug or a hostile user template."""
     from .selfcheck import html_problems
 
-    problems = html_problems(html)
+    _refuse(html_problems(html), path)
+
+
+def _checked_html(pieces: Iterable[str], path: Path) -> list[bytes]:
+    """The page's UTF-8 in pieces, self-checked as it comes (see :func:`_check_html`)."""
+    from .selfcheck import HtmlCheck
+
+    check = HtmlCheck()
+    out = []
+    for piece in pieces:
+        check.feed(piece)
+        out.append(piece.encode("utf-8"))
+    _refuse(check.problems(), path)
+    return out
+
+
+def _refuse(problems: list[str], path: Path) -> None:
     if problems:
         raise CaseInvalid([FactError(str(path), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems])
 

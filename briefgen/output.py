@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import OutputError
@@ -80,8 +81,9 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename.
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or bytes in pieces) to ``path`` via a temporary file in the
+    same folder and an atomic rename.
 
     Left-over temporary files of killed earlier writes in the folder are removed first."""
     folder = path.parent
@@ -93,7 +95,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OutputError(f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                fh.writelines(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)

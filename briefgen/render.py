@@ -9,7 +9,7 @@ Fact text only ever arrives as data in the view: it is never compiled as a templ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -164,6 +164,12 @@ def _template_error(exc: Exception, user_dirs: Sequence[Path]) -> FactError:
 
 def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
     """Render the briefing's HTML. Template problems raise CaseInvalid, located in the template."""
+    return "".join(render_pieces(view, user_dirs))
+
+
+def render_pieces(view: BriefingView, user_dirs: Sequence[Path] = ()) -> Iterator[str]:
+    """The briefing's HTML in order, a batch of the template's output at a time (so a
+    large page need never be held whole). Errors as :func:`render_html`."""
     env = environment(tuple(user_dirs))
     try:
         template = env.get_template(MAIN_TEMPLATE)
@@ -171,10 +177,8 @@ def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
         # time, they are never all alive at once as separate strings (which would take
         # several times the page's own size).
         pieces = template.generate(view=view, meta=view.meta)
-        batches = []
         while batch := list(islice(pieces, 16384)):
-            batches.append("".join(batch))
-        return "".join(batches)
+            yield "".join(batch)
     except (jinja2.TemplateError, SecurityError) as exc:
         raise CaseInvalid([_template_error(exc, user_dirs)]) from None
     except (

@@ -299,3 +299,40 @@ def test_a_pdf_with_too_many_objects_for_one_object_stream_opens_everywhere(
             info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, timeout=60)
             assert info.returncode == 0, info.stderr
             assert int(info.stdout.split("Pages:")[1].split()[0]) == pages
+
+
+def test_a_streamed_html_build_is_the_rendered_page(tmp_path: Path) -> None:
+    """An HTML output no PDF needs is rendered, checked and written in pieces: the file
+    must be exactly the page that rendering it whole gives."""
+    from briefgen.audiences import load_audiences
+    from briefgen.build import BuildOptions, build
+    from briefgen.render import render_html
+    from briefgen.view import build_view
+
+    report = build([MINIMAL], BuildOptions(out=tmp_path, formats=("html",)))
+    case = load_case(MINIMAL)
+    built = {o.audience: o.path for o in report.outputs}
+    assert len(built) == len(load_audiences()) >= 3
+    for name, aud in load_audiences().items():
+        assert built[name].read_bytes() == render_html(build_view(case, aud)).encode("utf-8"), name
+
+
+@pytest.mark.parametrize("formats", [("html",), ("html", "pdf")], ids=["streamed", "whole"])
+def test_a_page_that_fails_the_self_check_is_not_written(tmp_path: Path, formats: tuple[str, ...]) -> None:
+    from briefgen.build import BuildOptions, build
+
+    out = tmp_path / "out"
+    build([MINIMAL], BuildOptions(out=out, formats=("html",), audiences=("executive",)))
+    page = next(out.rglob("executive.html"))
+    before = page.read_bytes()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "briefing.html.j2").write_text(
+        '{% extends "builtin/briefing.html.j2" %}{% block body %}{{ super() }}<script>x()</script>{% endblock %}',
+        encoding="utf-8",
+    )
+    options = BuildOptions(out=out, formats=formats, audiences=("executive",), templates=(templates,), force=True)
+    with pytest.raises(CaseInvalid) as exc:
+        build([MINIMAL], options)
+    assert any("failed a safety check: <script> element present" in e.message for e in exc.value.errors)
+    assert page.read_bytes() == before
