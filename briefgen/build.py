@@ -343,17 +343,77 @@ def _check_html(html: str, path: Path) -> None:
     _refuse(html_problems(html), path)
 
 
+OVERLAP_AFTER = 8 * 1024 * 1024
+"""Bytes of a page after which its self-check goes on in a helper process, beside the
+rendering (a large page's check costs as much as rendering it)."""
+
+
 def _checked_html(pieces: Iterable[str], path: Path) -> list[bytes]:
-    """The page's UTF-8 in pieces, self-checked as it comes (see :func:`_check_html`)."""
+    """The page's UTF-8 in pieces, self-checked as it comes (see :func:`_check_html`).
+    Once the page is large, a forked helper takes over the check from where it stands
+    and runs it on another core while the rest is rendered."""
+    from .loader import can_fork
     from .selfcheck import HtmlCheck
 
     check = HtmlCheck()
-    out = []
-    for piece in pieces:
-        check.feed(piece)
-        out.append(piece.encode("utf-8"))
-    _refuse(check.problems(), path)
+    out: list[bytes] = []
+    size = 0
+    helper: _CheckHelper | None = None
+    try:
+        for piece in pieces:
+            data = piece.encode("utf-8")
+            out.append(data)
+            if helper is not None:
+                helper.send(data)
+                continue
+            check.feed(piece)
+            size += len(data)
+            if size >= OVERLAP_AFTER and (os.cpu_count() or 1) > 1 and can_fork():
+                helper = _CheckHelper(check)
+        problems = check.problems() if helper is None else helper.problems()
+    finally:
+        if helper is not None:
+            helper.close()
+    _refuse(problems, path)
     return out
+
+
+class _CheckHelper:
+    """A forked process that continues an :class:`~briefgen.selfcheck.HtmlCheck` on the
+    pieces sent to it (UTF-8, through a pipe) and sends back the problems."""
+
+    def __init__(self, check: Any) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.conn, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_check_in_helper, args=(check, theirs), daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def send(self, data: bytes) -> None:
+        self.conn.send_bytes(data)
+
+    def problems(self) -> list[str]:
+        self.conn.send_bytes(b"")  # the end of the page
+        problems: list[str] = self.conn.recv()
+        return problems
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():  # the page failed to render: the check is moot
+            self.process.kill()
+            self.process.join()
+
+
+def _check_in_helper(check: Any, conn: Any) -> None:
+    try:
+        while data := conn.recv_bytes():
+            check.feed(data.decode("utf-8"))
+        conn.send(check.problems())
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent stopped early or was interrupted
+        pass
 
 
 def _refuse(problems: list[str], path: Path) -> None:

@@ -289,7 +289,7 @@ def _check_all(entries: list[list[Any]]) -> Iterator[FileIndex | list[FactError]
     check parses and validates on every core."""
     big = [e for e in entries if len(e[2]) >= parsecache.MIN_BYTES]
     workers = min(len(big), os.cpu_count() or 1)
-    if workers < 2 or sum(len(e[2]) for e in big) < PARALLEL_MIN_BYTES or not _can_fork():
+    if workers < 2 or sum(len(e[2]) for e in big) < PARALLEL_MIN_BYTES or not can_fork():
         for kind, shown, raw, digest in entries:
             yield _check_file(kind, raw, shown, digest)
         return
@@ -327,7 +327,7 @@ def _parse_all(entries: list[list[Any]]) -> Iterator[Document | CaseInvalid]:
         if len(raw) >= parsecache.MIN_BYTES and not parsecache.has(digest, len(raw))
     ]
     workers = min(len(todo), os.cpu_count() or 1)
-    if workers < 2 or sum(len(raw) for _, raw, _ in todo) < PARALLEL_MIN_BYTES or not _can_fork():
+    if workers < 2 or sum(len(raw) for _, raw, _ in todo) < PARALLEL_MIN_BYTES or not can_fork():
         for _kind, shown, raw, digest in entries:
             yield _parse(raw, shown, digest)
         return
@@ -351,7 +351,7 @@ def _parse_all(entries: list[list[Any]]) -> Iterator[Document | CaseInvalid]:
             yield doc
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     """Workers are forked (they start at once, with everything imported) only where fork
     exists and only from a single-threaded process (``serve`` runs threads: forking one
     could copy a lock held by another thread)."""

@@ -238,12 +238,12 @@ def test_cli_marks_one_shot_commands_and_resets(monkeypatch: pytest.MonkeyPatch)
 def test_workers_are_not_forked_from_a_threaded_process() -> None:
     import threading
 
-    assert loader._can_fork()
+    assert loader.can_fork()
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert not loader._can_fork()
+        assert not loader.can_fork()
     finally:
         stop.set()
         t.join()
@@ -301,7 +301,27 @@ def test_a_pdf_with_too_many_objects_for_one_object_stream_opens_everywhere(
             assert int(info.stdout.split("Pages:")[1].split()[0]) == pages
 
 
-def test_a_streamed_html_build_is_the_rendered_page(tmp_path: Path) -> None:
+@pytest.fixture(params=["inline", "helper"])
+def overlap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The self-check of a streamed page runs here, or (as for a large page) in a forked
+    helper process from the first piece on."""
+    from briefgen import build as build_module
+
+    if request.param == "helper":
+        monkeypatch.setattr(build_module, "OVERLAP_AFTER", 0)
+        started: list[int] = []
+        real = build_module._CheckHelper.__init__
+
+        def init(self: object, check: object) -> None:
+            started.append(1)
+            real(self, check)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(build_module._CheckHelper, "__init__", init)
+        request.addfinalizer(lambda: started or pytest.fail("the helper never started"))
+    return str(request.param)
+
+
+def test_a_streamed_html_build_is_the_rendered_page(tmp_path: Path, overlap: str) -> None:
     """An HTML output no PDF needs is rendered, checked and written in pieces: the file
     must be exactly the page that rendering it whole gives."""
     from briefgen.audiences import load_audiences
@@ -318,7 +338,9 @@ def test_a_streamed_html_build_is_the_rendered_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("formats", [("html",), ("html", "pdf")], ids=["streamed", "whole"])
-def test_a_page_that_fails_the_self_check_is_not_written(tmp_path: Path, formats: tuple[str, ...]) -> None:
+def test_a_page_that_fails_the_self_check_is_not_written(
+    tmp_path: Path, formats: tuple[str, ...], overlap: str
+) -> None:
     from briefgen.build import BuildOptions, build
 
     out = tmp_path / "out"
