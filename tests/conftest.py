@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -21,7 +22,10 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 # Large fact files are cached after parsing (briefgen.parsecache): keep the tests' entries,
 # and those of the CLI runs they start, out of the user's own cache.
-os.environ.setdefault("BRIEFGEN_CACHE_DIR", tempfile.mkdtemp(prefix="briefgen-test-cache-"))
+if "BRIEFGEN_CACHE_DIR" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="briefgen-test-cache-")
+    os.environ["BRIEFGEN_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture
