@@ -29,6 +29,17 @@ if "BRIEFGEN_CACHE_DIR" not in os.environ:
 
 
 @pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder (briefgen.parsecache) that takes every file, however small."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(folder))
+    from briefgen import parsecache
+
+    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
+    return folder
+
+
+@pytest.fixture
 def case_copy(tmp_path: Path) -> Path:
     """A writable copy of the minimal case, in a folder named like a case."""
     dest = tmp_path / "demo"

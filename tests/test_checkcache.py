@@ -15,15 +15,6 @@ from briefgen.errors import CaseInvalid
 from briefgen.loader import check_case, load_case
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache folder that takes every file, however small."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(folder))
-    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
-    return folder
-
-
 def outcome(fn: Callable[[Path], object], case_dir: Path) -> list[str]:
     """The located errors of a load or check (empty when the case is valid)."""
     try:

@@ -20,15 +20,6 @@ from briefgen.loader import load_case
 TEXT_CHARS = "ab `'\"-\t\n\x1c\u2019\u201c\u2014\u00a0\u200be\u0301\u00e9"
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache folder that takes every file, however small."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(folder))
-    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
-    return folder
-
-
 def entries(folder: Path, what: str = "parsed") -> list[Path]:
     """The cache's entries of parsed data (``parsed``) or of file indexes (``index``); ``*`` both."""
     return sorted(folder.glob(f"{what}/*/*.pickle"))
