@@ -14,7 +14,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,27 +284,36 @@ def _check_file(kind: str, raw: bytes, shown: str, digest: str) -> FileIndex | l
 
 
 def _check_all(entries: list[list[Any]]) -> Iterator[FileIndex | list[FactError]]:
-    """:func:`_check_file` of each entry, in order: large files in worker processes (one
-    per core) when they come to :data:`PARALLEL_MIN_BYTES`, so that a large case's first
-    check parses and validates on every core."""
-    big = [e for e in entries if len(e[2]) >= parsecache.MIN_BYTES]
-    workers = min(len(big), os.cpu_count() or 1)
-    if workers < 2 or sum(len(e[2]) for e in big) < PARALLEL_MIN_BYTES or not can_fork():
+    """:func:`_check_file` of each entry, in order; large files in worker processes, so
+    that a large case's first check parses and validates on every core."""
+    return _each_in_order(entries, _check_file, lambda e: len(e[2]) >= parsecache.MIN_BYTES)
+
+
+def _each_in_order(
+    entries: list[list[Any]], job: Callable[..., Any], worth: Callable[[list[Any]], bool]
+) -> Iterator[Any]:
+    """``job(kind, raw, shown, digest)`` for each entry, results in order. The entries
+    ``worth`` picks (large files with work to do) go to one forked worker per core when
+    they come to :data:`PARALLEL_MIN_BYTES` in all, and the fork is safe (:func:`can_fork`);
+    the rest run here, between results handed over as they arrive."""
+    todo = [e for e in entries if worth(e)]
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers < 2 or sum(len(e[2]) for e in todo) < PARALLEL_MIN_BYTES or not can_fork():
         for kind, shown, raw, digest in entries:
-            yield _check_file(kind, raw, shown, digest)
+            yield job(kind, raw, shown, digest)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {shown: pool.submit(_check_file, kind, raw, shown, digest) for kind, shown, raw, digest in big}
-        del big
+        futures = {shown: pool.submit(job, kind, raw, shown, digest) for kind, shown, raw, digest in todo}
+        del todo
         for kind, shown, raw, digest in entries:
             future = futures.pop(shown, None)
-            yield _check_file(kind, raw, shown, digest) if future is None else future.result()
+            yield job(kind, raw, shown, digest) if future is None else future.result()
 
 
-def _parse_in_worker(raw: bytes, shown: str, digest: str) -> Document | list[FactError]:
+def _parse_in_worker(_kind: str, raw: bytes, shown: str, digest: str) -> Document | list[FactError]:
     doc = _parse(raw, shown, digest)
     if isinstance(doc, CaseInvalid):
         return list(doc.errors)  # (plain data crosses between processes; the exception may not)
@@ -321,34 +330,18 @@ def _parse_all(entries: list[list[Any]]) -> Iterator[Document | CaseInvalid]:
     """Each entry's parsed document (or its errors), in order. A large case whose files
     are not in the parse cache is parsed by one worker per core, its documents handed
     over (and validated by the caller) as they arrive, in order."""
-    todo = [
-        (shown, raw, digest)
-        for _kind, shown, raw, digest in entries
-        if len(raw) >= parsecache.MIN_BYTES and not parsecache.has(digest, len(raw))
-    ]
-    workers = min(len(todo), os.cpu_count() or 1)
-    if workers < 2 or sum(len(raw) for _, raw, _ in todo) < PARALLEL_MIN_BYTES or not can_fork():
-        for _kind, shown, raw, digest in entries:
-            yield _parse(raw, shown, digest)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {shown: pool.submit(_parse_in_worker, raw, shown, digest) for shown, raw, digest in todo}
-        del todo
-        for _kind, shown, raw, digest in entries:
-            future = futures.pop(shown, None)
-            if future is None:
-                yield _parse(raw, shown, digest)
-                continue
-            doc = future.result()
-            if isinstance(doc, list):
-                yield CaseInvalid(doc)
-                continue
-            if doc.source is None and not doc.marks:
-                doc.source = raw  # read by the fast path: marks come from the text if needed
-            yield doc
+    def worth(entry: list[Any]) -> bool:
+        size = len(entry[2])
+        return size >= parsecache.MIN_BYTES and not parsecache.has(entry[3], size)
+
+    for entry, doc in zip(entries, _each_in_order(entries, _parse_in_worker, worth), strict=True):
+        if isinstance(doc, list):
+            yield CaseInvalid(doc)
+            continue
+        if doc.source is None and not doc.marks:
+            doc.source = entry[2]  # read by the fast path: marks come from the text if needed
+        yield doc
 
 
 def can_fork() -> bool:
