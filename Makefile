@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: briefings test check lint typecheck bench clean bytecode
 
-$(STAMP): pyproject.toml
+# setup.py and the C source: briefgen's YAML reader in C is built at install time.
+$(STAMP): pyproject.toml setup.py briefgen/_yamlfast.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
@@ -37,4 +38,4 @@ bench: bytecode
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf output/*/ build dist *.egg-info
+	rm -rf output/*/ build dist *.egg-info briefgen/*.so $(STAMP)

@@ -244,8 +244,10 @@ def _load(root: Path, *, models: bool) -> _Loaded:
     return _Loaded(counts, case, case_doc, origins)
 
 
-def _parse(raw: bytes, shown: str, digest: str) -> Document | CaseInvalid:
-    """Parse a fact file, or take its data from the parse cache (large files only)."""
+def _parse(raw: bytes, shown: str, digest: str, *, keep: bool = True) -> Document | CaseInvalid:
+    """Parse a fact file, or take its data from the parse cache (large files only).
+    ``keep`` False leaves a newly parsed file's data out of the cache (a check, which
+    keeps only the file's index: storing the data would cost it a tenth of its time)."""
     data = parsecache.get(digest, len(raw))
     if data is not None:
         return Document(shown, data, source=raw)  # marks, if ever needed, come from the text
@@ -253,7 +255,7 @@ def _parse(raw: bytes, shown: str, digest: str) -> Document | CaseInvalid:
         doc = parse_bytes(raw, shown)
     except CaseInvalid as exc:
         return exc
-    if doc.source is not None:  # read by the fast path: plain data, worth keeping
+    if keep and doc.source is not None:  # read by the fast path: plain data, worth keeping
         parsecache.put(digest, len(raw), doc.data)
     return doc
 
@@ -272,7 +274,7 @@ def _validate(kind: str, doc: Document) -> BaseModel | list[FactError]:
 def _check_file(kind: str, raw: bytes, shown: str, digest: str) -> FileIndex | list[FactError]:
     """What a check needs of one file: parsed, validated and indexed (the index cached
     for next time), or its located errors. Plain data either way (it may run in a worker)."""
-    doc = _parse(raw, shown, digest)
+    doc = _parse(raw, shown, digest, keep=False)
     if isinstance(doc, CaseInvalid):
         return list(doc.errors)
     valid = _validate(kind, doc)
@@ -296,21 +298,40 @@ def _each_in_order(
     ``worth`` picks (large files with work to do) go to one forked worker per core when
     they come to :data:`PARALLEL_MIN_BYTES` in all, and the fork is safe (:func:`can_fork`);
     the rest run here, between results handed over as they arrive."""
-    todo = [e for e in entries if worth(e)]
+    global _FORKED_ENTRIES
+    todo = [i for i, e in enumerate(entries) if worth(e)]
     workers = min(len(todo), os.cpu_count() or 1)
-    if workers < 2 or sum(len(e[2]) for e in todo) < PARALLEL_MIN_BYTES or not can_fork():
+    if workers < 2 or sum(len(entries[i][2]) for i in todo) < PARALLEL_MIN_BYTES or not can_fork():
         for kind, shown, raw, digest in entries:
             yield job(kind, raw, shown, digest)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {shown: pool.submit(job, kind, raw, shown, digest) for kind, shown, raw, digest in todo}
-        del todo
-        for kind, shown, raw, digest in entries:
-            future = futures.pop(shown, None)
-            yield job(kind, raw, shown, digest) if future is None else future.result()
+    # The workers are forked with the entries in memory: each job is sent as its number,
+    # not as the file's bytes (which would be pickled, piped and unpickled: 170 MB for a
+    # large case, in both processes' time).
+    _FORKED_ENTRIES = entries
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            # Largest first, so that no core is left with one large file at the end.
+            todo.sort(key=lambda i: -len(entries[i][2]))
+            futures = {i: pool.submit(_forked_job, job, i) for i in todo}
+            del todo
+            for i, (kind, shown, raw, digest) in enumerate(entries):
+                future = futures.pop(i, None)
+                yield job(kind, raw, shown, digest) if future is None else future.result()
+    finally:
+        _FORKED_ENTRIES = []
+
+
+_FORKED_ENTRIES: list[list[Any]] = []
+"""The entries of :func:`_each_in_order` while its workers run (they are forked with it)."""
+
+
+def _forked_job(job: Callable[..., Any], i: int) -> Any:
+    kind, shown, raw, digest = _FORKED_ENTRIES[i]
+    return job(kind, raw, shown, digest)
 
 
 def _parse_in_worker(_kind: str, raw: bytes, shown: str, digest: str) -> Document | list[FactError]:

@@ -65,8 +65,11 @@ def _index_entry(folder: Path, digest: str, kind: str) -> Path:
 @cache
 def engine_key() -> str:
     """A digest of everything that decides whether a file validates and what its index
-    holds: the source of the reader, the models and the rules, and the versions of
-    briefgen, Pydantic and Python. Any change to them makes every cached index unused."""
+    holds: the source of the reader (and its part in C, where built), the models and the
+    rules, and the versions of briefgen, Pydantic and Python. Any change to them makes
+    every cached index unused."""
+    import importlib.util
+
     import pydantic_core
 
     here = Path(__file__).parent
@@ -76,6 +79,10 @@ def engine_key() -> str:
         for path in sorted(target.glob("*.py")) if target.is_dir() else [target]:
             with contextlib.suppress(OSError):
                 h.update(path.name.encode() + b"\0" + path.read_bytes())
+    fast = importlib.util.find_spec(f"{__package__}._yamlfast")
+    if fast is not None and fast.origin:
+        with contextlib.suppress(OSError):
+            h.update(b"_yamlfast\0" + Path(fast.origin).read_bytes())
     return h.hexdigest()[:20]
 
 

@@ -47,9 +47,9 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
     real = loader._parse
 
-    def spy(raw: bytes, shown: str, digest: str) -> object:
+    def spy(raw: bytes, shown: str, digest: str, **how: bool) -> object:
         parsed.append(Path(shown).name)
-        return real(raw, shown, digest)
+        return real(raw, shown, digest, **how)
 
     monkeypatch.setattr(loader, "_parse", spy)
     return parsed
@@ -193,7 +193,9 @@ def test_a_first_check_in_worker_processes_reports_what_a_full_load_reports(
     real_submit = ProcessPoolExecutor.submit
 
     def submit(self: ProcessPoolExecutor, fn: Callable[..., object], *args: object) -> object:
-        sent.append(Path(str(args[2])).name)
+        # Each job is sent as its number among the entries the workers were forked with.
+        assert fn is loader._forked_job and isinstance(args[1], int)
+        sent.append(Path(loader._FORKED_ENTRIES[args[1]][1]).name)
         return real_submit(self, fn, *args)
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)

@@ -47,3 +47,17 @@ def test_wheel_builds_a_scaffolded_case_outside_the_checkout(tmp_path: Path) -> 
     html = (work / "output" / "other-crisis" / "analyst.html").read_text()
     assert "Eastland" in html
     assert (target / "briefgen" / "schemas" / "events.schema.json").is_file()
+    # The YAML reader in C comes with the wheel wherever it was built here too.
+    from briefgen import yamlsafe
+
+    if yamlsafe._yamlfast is not None:
+        assert list((target / "briefgen").glob("_yamlfast*.so")), "the wheel lacks briefgen._yamlfast"
+        assert (target / "briefgen" / "_yamlfast.pyi").is_file()
+        uses = subprocess.run(
+            [sys.executable, "-c", "from briefgen import yamlsafe; print(yamlsafe._yamlfast.__file__)"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert uses.startswith(str(target)), uses

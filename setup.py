@@ -1,0 +1,20 @@
+"""The one thing pyproject.toml cannot say: briefgen's optional C reader.
+
+``briefgen._yamlfast`` builds the fact files' data straight from libyaml's events (some
+five times faster than PyYAML's parser, which makes Python objects for every event).
+It needs libyaml's headers (Debian: libyaml-dev); where they are missing the build goes
+on without it and briefgen reads YAML through PyYAML, with the same results.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "briefgen._yamlfast",
+            sources=["briefgen/_yamlfast.c"],
+            libraries=["yaml"],
+            optional=True,
+        )
+    ]
+)
