@@ -11,6 +11,7 @@ import difflib
 import gc
 import hashlib
 import os
+import pickle
 import re
 import types
 import typing
@@ -190,7 +191,7 @@ def _load(root: Path, *, models: bool) -> _Loaded:
                 errors.extend(result)
                 continue
             source = (path_of[shown], digest) if len(raw) >= parsecache.MIN_BYTES else raw
-            validated[kind].append((Document(shown, None, source=source), None, result))
+            validated[kind].append((Document(shown, None, source=source), None, _index_of(result)))
         entries = []
 
     for entry, doc in zip(entries, _parse_all(entries), strict=True):
@@ -271,21 +272,28 @@ def _validate(kind: str, doc: Document) -> BaseModel | list[FactError]:
         return translate(exc, doc, model)
 
 
-def _check_file(kind: str, raw: bytes, shown: str, digest: str) -> FileIndex | list[FactError]:
-    """What a check needs of one file: parsed, validated and indexed (the index cached
-    for next time), or its located errors. Plain data either way (it may run in a worker)."""
+def _check_file(kind: str, raw: bytes, shown: str, digest: str) -> bytes | list[FactError]:
+    """What a check needs of one file: parsed, validated and indexed, or its located
+    errors. Plain data either way (it may run in a worker). The index comes pickled, as
+    it is cached for next time: pickled once for both (:func:`_index_of` reads it)."""
     doc = _parse(raw, shown, digest, keep=False)
     if isinstance(doc, CaseInvalid):
         return list(doc.errors)
     valid = _validate(kind, doc)
     if isinstance(valid, list):
         return valid
-    index = index_file(kind, valid)
-    parsecache.put_index(digest, len(raw), kind, index)
+    blob = pickle.dumps(index_file(kind, valid), protocol=pickle.HIGHEST_PROTOCOL)
+    parsecache.put_index_pickled(digest, len(raw), kind, blob)
+    return blob
+
+
+def _index_of(blob: bytes) -> FileIndex:
+    """The index :func:`_check_file` made (our own pickle: trusted, unlike the cache's)."""
+    index: FileIndex = pickle.loads(blob)
     return index
 
 
-def _check_all(entries: list[list[Any]]) -> Iterator[FileIndex | list[FactError]]:
+def _check_all(entries: list[list[Any]]) -> Iterator[bytes | list[FactError]]:
     """:func:`_check_file` of each entry, in order; large files in worker processes, so
     that a large case's first check parses and validates on every core."""
     return _each_in_order(entries, _check_file, lambda e: len(e[2]) >= parsecache.MIN_BYTES)

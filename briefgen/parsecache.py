@@ -107,6 +107,14 @@ def _read(path: Path) -> Any | None:
 
 
 def _write(folder: Path, path: Path, data: Any) -> None:
+    try:
+        blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, RecursionError, ValueError):
+        return
+    _write_blob(folder, path, blob)
+
+
+def _write_blob(folder: Path, path: Path, blob: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         # Readable and writable by the user alone, at every level it creates.
@@ -114,9 +122,9 @@ def _write(folder: Path, path: Path, data: Any) -> None:
         path.parent.parent.mkdir(exist_ok=True, mode=0o700)
         path.parent.mkdir(exist_ok=True, mode=0o700)
         with open(tmp, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(blob)
         os.replace(tmp, path)
-    except (OSError, pickle.PicklingError, RecursionError, ValueError):
+    except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
         return
@@ -153,6 +161,14 @@ def put_index(digest: str, size: int, kind: str, index: Any) -> None:
     folder = cache_dir() if size >= MIN_BYTES else None
     if folder is not None and isinstance(index, dict):
         _write(folder, _index_entry(folder, digest, kind), index)
+
+
+def put_index_pickled(digest: str, size: int, kind: str, blob: bytes) -> None:
+    """:func:`put_index` of an index already pickled (by a worker that sends the same
+    bytes to its parent: pickled once, not twice)."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is not None:
+        _write_blob(folder, _index_entry(folder, digest, kind), blob)
 
 
 def _trim(folder: Path) -> None:
