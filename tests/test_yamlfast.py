@@ -229,3 +229,55 @@ def test_no_objects_are_leaked_on_any_path() -> None:
         run()
     grown = sys.getallocatedblocks() - before
     assert grown < 200, f"{grown} blocks still allocated after 30 rounds"
+
+
+def outcome_of(raw: bytes) -> Any:
+    from briefgen.errors import CaseInvalid
+
+    try:
+        return ("ok", yamlsafe.parse_bytes(raw, "f.yaml").data)
+    except CaseInvalid as exc:
+        return ("errors", [e.format() for e in exc.errors])
+
+
+def same_outcome(a: Any, b: Any) -> bool:
+    return a[0] == b[0] and (same(a[1], b[1]) if a[0] == "ok" else a[1] == b[1])
+
+
+BAD_BYTES = [
+    b"\xc0\xaf",  # overlong '/'
+    b"\xe0\x80\xaf",  # overlong, 3 bytes
+    b"\xed\xa0\x80",  # a surrogate, encoded
+    b"\xf4\x90\x80\x80",  # past U+10FFFF
+    b"\xf8\x88\x80\x80\x80",  # 5-byte form
+    b"\x80",  # a lone continuation byte
+    b"\xe2\x80",  # cut short
+    b"\xff",
+    b"\x00",
+    b"\x1b",
+    b"\t",
+    b"\xef\xbb\xbf",  # a byte-order mark inside the text
+    b"\xc2\x85",  # NEL: allowed
+    b"\xe2\x80\xa8",  # line separator
+]
+
+
+@needs_fast
+def test_bytes_read_without_decoding_give_what_decoding_first_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_bytes hands a file's bytes to the C reader undecoded; whatever the bytes (bad
+    UTF-8 anywhere: in a value, a key, a comment), the outcome (data, or the errors with
+    their places) is the one of decoding first and reading in Python."""
+    rng = random.Random(5)
+    base = (ROOT / "facts" / "iran-pakistan-2024" / "events.yaml").read_bytes()[:3000]
+    samples = [b"a: x\n", base, b"\xef\xbb\xbfa: 1\n", b"\xff\xfea\x00", b"a: \t1\n", b"\ta: 1\n"]
+    for bad in BAD_BYTES:
+        samples += [b"a: " + bad + b"\n", bad + b": 1\n", b"# note " + bad + b"\na: 1\n", b'a: "' + bad + b'"\n']
+        for _ in range(15):
+            at = rng.randrange(len(base))
+            samples.append(base[:at] + bad + base[at:])
+    got = [outcome_of(raw) for raw in samples]
+    monkeypatch.setattr(yamlsafe, "_yamlfast", None)
+    expected = [outcome_of(raw) for raw in samples]
+    for raw, g, e in zip(samples, got, expected, strict=True):
+        assert same_outcome(g, e), (raw[:80], g, e)
+    assert sum(g[0] == "ok" for g in got) > 10 and sum(g[0] == "errors" for g in got) > 100
