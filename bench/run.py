@@ -66,8 +66,8 @@ DIST_RECIPIENTS = 100
 GRID_DIAGNOSIS_CSS = ".columns { display: block !important; }"
 """The built-in templates' one grid whose cells can run over many pages (rationales per party)."""
 GIB = 1024**3
-MIN_FLOOR_CPU_S = 20.0
-MAX_WARM_ROUNDS = 25
+MIN_FLOOR_CPU_S = 40.0
+MAX_WARM_ROUNDS = 60
 
 # Targets (issue 8).
 T_CHECK_S = 0.3
