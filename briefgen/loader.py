@@ -248,7 +248,7 @@ def _load(root: Path, *, models: bool) -> _Loaded:
 def _parse(raw: bytes, shown: str, digest: str, *, keep: bool = True) -> Document | CaseInvalid:
     """Parse a fact file, or take its data from the parse cache (large files only).
     ``keep`` False leaves a newly parsed file's data out of the cache (a check, which
-    keeps only the file's index: storing the data would cost it a tenth of its time)."""
+    keeps only the file's index: a build stores the data when it parses the file)."""
     data = parsecache.get(digest, len(raw))
     if data is not None:
         return Document(shown, data, source=raw)  # marks, if ever needed, come from the text

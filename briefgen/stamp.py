@@ -31,10 +31,12 @@ import struct
 import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import pypdf
 from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
@@ -301,6 +303,36 @@ def needs_own_layout(stamp: Stamp) -> bool:
     return any(ord(c) not in chars for c in stamp.recipient + stamp.organisation)
 
 
+OWN_PDF_LIMIT = 1_000_000_000
+"""Bound on arrays, dictionaries and page-tree entries when parsing a briefing briefgen has
+just laid out itself (see :func:`_own_pdf`)."""
+
+
+@contextmanager
+def _own_pdf() -> Iterator[None]:
+    """Parse a briefing briefgen itself has just written. pypdf 7 refuses arrays and
+    dictionaries of more than 100,000 entries (a guard against hostile files); a case of
+    thousands of items writes larger ones (pypdf refused to read the 3,717-page briefing
+    of the 100x benchmark case), so for our own output those bounds are lifted. Older
+    pypdf has none."""
+    apply = getattr(pypdf, "apply_configuration", None)
+    settings = getattr(pypdf, "Configuration", None)
+    if apply is None or settings is None:
+        yield
+        return
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(settings)}
+    names = (
+        "array_maximum_element_count",
+        "dictionary_maximum_element_count",
+        "page_tree_maximum_entries",
+        "page_tree_maximum_page_entries",
+    )
+    with apply(**{name: OWN_PDF_LIMIT for name in names if name in known}):
+        yield
+
+
 class _StampLayout:
     """A laid-out stamp document, its objects numbered for insertion after the briefing's."""
 
@@ -361,8 +393,9 @@ class StampedDocument:
 
     def __init__(self, data: bytes):
         self.data = data
-        self.reader = PdfReader(io.BytesIO(data))
-        self._prepared = self._prepare()
+        with _own_pdf():
+            self.reader = PdfReader(io.BytesIO(data))
+            self._prepared = self._prepare()  # (every object the copies use is parsed here)
 
     @property
     def page_count(self) -> int:

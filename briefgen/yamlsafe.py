@@ -499,7 +499,7 @@ _UNREAD = _NoKey()
 def _read_plain(text: str, raw: bytes | None = None) -> Any:
     """The data of a file that holds only what fact files normally hold, else ``_UNREAD``
     (see :func:`_read_plain_py`). Read by ``briefgen._yamlfast`` where it was built
-    (libyaml's events straight to Python data, about five times faster), else by
+    (libyaml's events straight to Python data, about four times faster), else by
     :func:`_read_plain_py`; ``raw``, when given, is the text's UTF-8."""
     if _yamlfast is not None:
         return _yamlfast.read_plain(text.encode("utf-8") if raw is None else raw, _resolve_plain, _UNREAD, MAX_DEPTH)

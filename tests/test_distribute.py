@@ -338,3 +338,33 @@ def test_help_has_examples() -> None:
     result = run_cli("distribute", "--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout and "briefgen distribute lists/board.yaml" in result.stdout
+
+
+def test_a_briefing_with_very_large_arrays_is_still_stamped(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case of thousands of items lays out PDFs holding arrays past pypdf 7's guard
+    against hostile files (100,000 entries); briefgen's own briefing is read without it."""
+    import contextlib
+
+    import pypdf
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, NameObject, NumberObject
+
+    from briefgen import stamp as stamping
+
+    briefing = next(data for html, (data, _) in run.cache.items() if _is_briefing(html))
+    writer = PdfWriter(clone_from=io.BytesIO(briefing))
+    writer._root_object[NameObject("/BriefgenLarge")] = ArrayObject(NumberObject(i) for i in range(150_000))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    large = buffer.getvalue()
+    stamp = Stamp("Ana Lyst", "Desk", 1, 1, "Edition 1", "GREEN")
+
+    (copy,) = stamping.stamp_copies(large, [stamp])
+    with stamping._own_pdf():
+        reader = PdfReader(io.BytesIO(copy))
+        assert len(reader.pages) == len(PdfReader(io.BytesIO(briefing)).pages)
+        assert "Prepared for Ana Lyst (Desk)" in reader.pages[0].extract_text()
+    if hasattr(pypdf, "apply_configuration"):  # the guard is real: without lifting it, pypdf refuses
+        monkeypatch.setattr(stamping, "_own_pdf", contextlib.nullcontext)
+        with pytest.raises(pypdf.errors.LimitReachedError):
+            stamping.stamp_copies(large, [stamp])
