@@ -29,16 +29,13 @@ def test_wheel_builds_a_scaffolded_case_outside_the_checkout(tmp_path: Path) -> 
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "briefgen", *args], cwd=work, env=env, capture_output=True, text=True)
+    def python(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True, text=True)
 
-    where = subprocess.run(
-        [sys.executable, "-c", "import briefgen.paths as p; print(p.builtin_templates_dir())"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return python("-m", "briefgen", *args)
+
+    where = python("-c", "import briefgen.paths as p; print(p.builtin_templates_dir())").stdout.strip()
     assert where.startswith(str(target)), where
     assert run("new", "facts/other-crisis", "--parties", "Northland,Southland,Eastland").returncode == 0
     assert run("check", "facts/other-crisis").returncode == 0
@@ -53,11 +50,5 @@ def test_wheel_builds_a_scaffolded_case_outside_the_checkout(tmp_path: Path) -> 
     if yamlsafe._yamlfast is not None:
         assert list((target / "briefgen").glob("_yamlfast*.so")), "the wheel lacks briefgen._yamlfast"
         assert (target / "briefgen" / "_yamlfast.pyi").is_file()
-        uses = subprocess.run(
-            [sys.executable, "-c", "from briefgen import yamlsafe; print(yamlsafe._yamlfast.__file__)"],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        uses = python("-c", "from briefgen import yamlsafe; print(yamlsafe._yamlfast.__file__)").stdout.strip()
         assert uses.startswith(str(target)), uses
