@@ -502,8 +502,14 @@ def _read_plain(text: str, raw: bytes | None = None) -> Any:
     (libyaml's events straight to Python data, about four times faster), else by
     :func:`_read_plain_py`; ``raw``, when given, is the text's UTF-8."""
     if _yamlfast is not None:
-        return _yamlfast.read_plain(text.encode("utf-8") if raw is None else raw, _resolve_plain, _UNREAD, MAX_DEPTH)
+        return _read_plain_c(text.encode("utf-8") if raw is None else raw)
     return _read_plain_py(text)
+
+
+def _read_plain_c(raw: bytes) -> Any:
+    """:func:`_read_plain` of UTF-8 bytes by ``briefgen._yamlfast`` (which must be built)."""
+    assert _yamlfast is not None
+    return _yamlfast.read_plain(raw, _resolve_plain, _UNREAD, MAX_DEPTH)
 
 
 def _read_plain_py(text: str) -> Any:
@@ -624,7 +630,7 @@ def parse_bytes(raw: bytes, display: str) -> Document:
         # UTF-8 (as strictly as Python's decoder: overlong forms, surrogates, values past
         # U+10FFFF), so a file it reads needs no decoding first (a tenth of reading a
         # large case). Anything it does not read goes the whole way below, which reports.
-        data = _yamlfast.read_plain(raw, _resolve_plain, _UNREAD, MAX_DEPTH)
+        data = _read_plain_c(raw)
         if data is not _UNREAD:
             return Document(display, data, source=raw)
         return parse_text(_decode(raw, display), display, raw, fast=False)
