@@ -146,7 +146,8 @@ def _load_profile(path: Path) -> Audience:
     # A profile may bring in only files beside it: its logo is the one local file the PDF
     # renderer is allowed to read on its behalf.
     if aud.logo_path is not None and (
-        not aud.logo_path.is_relative_to(folder) or aud.logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg")
+        not aud.logo_path.is_relative_to(folder)
+        or aud.logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg")
     ):
         errors.append(
             doc.error(("branding", "logo"), "the logo must be a PNG, JPEG or SVG file inside the profile's folder")

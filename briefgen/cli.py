@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    common.add_argument("-v", "--verbose", action="store_true", help="print more detail (and tracebacks of internal errors)")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="print more detail (and tracebacks of internal errors)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from .commands import EXAMPLES as MORE_EXAMPLES
     from .commands import register

@@ -119,10 +119,14 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("cases", nargs="*", metavar="CASE_DIR", help="case folders (default: every folder under facts/)")
     p.add_argument("--audience", action="append", metavar="NAME", help="build for this audience (repeatable)")
     p.add_argument("--all", action="store_true", help="build for every audience (the default)")
-    p.add_argument("--format", action="append", choices=["html", "pdf"], help="output format (repeatable; default both)")
+    p.add_argument(
+        "--format", action="append", choices=["html", "pdf"], help="output format (repeatable; default both)"
+    )
     p.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
     p.add_argument("--force", action="store_true", help="rebuild even outputs whose inputs are unchanged")
-    p.add_argument("--templates", action="append", metavar="DIR", help="template folder searched before the built-in ones")
+    p.add_argument(
+        "--templates", action="append", metavar="DIR", help="template folder searched before the built-in ones"
+    )
     p.add_argument("--audiences", action="append", metavar="DIR", help="folder of extra audience profiles")
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes for PDFs (default: one per core)")
     p.add_argument("--previous", metavar="CASE_DIR", help="previous edition of the case, for 'What changed'")

@@ -144,9 +144,7 @@ def _load(root: Path, *, models: bool) -> _Loaded:
         )
     files = fact_files(root)
     if not files:
-        raise CaseInvalid(
-            [FactError(shown_root, 0, 0, "holds no fact files (*.yaml); start one with 'briefgen new'")]
-        )
+        raise CaseInvalid([FactError(shown_root, 0, 0, "holds no fact files (*.yaml); start one with 'briefgen new'")])
 
     hasher = hashlib.sha256()
     file_hashes: dict[str, str] = {}

@@ -92,7 +92,9 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
         remove_stale_temps(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions") from None
+        raise OutputError(
+            f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             if isinstance(data, bytes):

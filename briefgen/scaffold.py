@@ -52,8 +52,6 @@ MONTHS = ["January", "February", "March", "April", "May", "June",
           "July", "August", "September", "October", "November", "December"]  # fmt: skip
 
 
-
-
 @dataclass(frozen=True)
 class NewParty:
     """A party of the new case, with a safe id and an accessible colour."""

@@ -142,18 +142,28 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
     # Axis and ticks; the broken-axis zones get a label and a dashed edge.
     for present, zx, label in ((before, LEFT, "Earlier"), (after, WIDTH - RIGHT - ZONE, "Later")):
         if present:
-            out.append(f'<text x="{zx + ZONE / 2:.1f}" y="{TOP - 14}" font-size="12" font-style="italic" fill="#5a6169" text-anchor="middle">{label}</text>')
+            out.append(
+                f'<text x="{zx + ZONE / 2:.1f}" y="{TOP - 14}" font-size="12" font-style="italic" fill="#5a6169" text-anchor="middle">{label}</text>'
+            )
             edge = zx + ZONE + ZONE_GAP / 2 if label == "Earlier" else zx - ZONE_GAP / 2
-            out.append(f'<line x1="{edge:.1f}" y1="{TOP - 8}" x2="{edge:.1f}" y2="{height - 10}" stroke="#9aa3ad" stroke-width="1.5" stroke-dasharray="4 3"/>')
+            out.append(
+                f'<line x1="{edge:.1f}" y1="{TOP - 8}" x2="{edge:.1f}" y2="{height - 10}" stroke="#9aa3ad" stroke-width="1.5" stroke-dasharray="4 3"/>'
+            )
     for d, label in _ticks(start, end):
         tx = x(d)
         if not main_left - 1 <= tx <= main_right + 1:
             continue
-        out.append(f'<line x1="{tx:.1f}" y1="{TOP - 8}" x2="{tx:.1f}" y2="{height - 10}" stroke="#e3e6ea" stroke-width="1"/>')
-        out.append(f'<text x="{tx:.1f}" y="{TOP - 14}" font-size="12" fill="#5a6169" text-anchor="middle">{escape(label)}</text>')
+        out.append(
+            f'<line x1="{tx:.1f}" y1="{TOP - 8}" x2="{tx:.1f}" y2="{height - 10}" stroke="#e3e6ea" stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{tx:.1f}" y="{TOP - 14}" font-size="12" fill="#5a6169" text-anchor="middle">{escape(label)}</text>'
+        )
     for i, (_, name, ink) in enumerate(lanes):
         ly, lh = lane_y[i], lane_h[i]
-        out.append(f'<rect x="{LEFT}" y="{ly}" width="{WIDTH - LEFT - RIGHT}" height="{lh}" fill="#f7f8fa" stroke="#e3e6ea"/>')
+        out.append(
+            f'<rect x="{LEFT}" y="{ly}" width="{WIDTH - LEFT - RIGHT}" height="{lh}" fill="#f7f8fa" stroke="#e3e6ea"/>'
+        )
         out.append(
             f'<text x="{LEFT - 10}" y="{ly + lh / 2 + 5:.1f}" font-size="14" font-weight="700" text-anchor="end" '
             f'fill="{ink}">{escape(name[:16])}</text>'

@@ -682,7 +682,11 @@ class _Builder:
                     casualties.append(CasualtyLine(measure, _figure_range(fig.low, fig.high, fig.best), reports))
             note = None
             if e.when.resolved_from:
-                src = f" ({self._short_source(e.when.resolved_against)})" if e.when.resolved_against in self.sources else ""
+                src = (
+                    f" ({self._short_source(e.when.resolved_against)})"
+                    if e.when.resolved_against in self.sources
+                    else ""
+                )
                 note = f"Resolved from “{e.when.resolved_from}”{src}: {e.when.resolution}"
             out.append(
                 EventView(

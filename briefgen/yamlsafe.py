@@ -215,9 +215,7 @@ def _decode(raw: bytes, path: str) -> str:
             ]
         )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CaseInvalid(
-            [FactError.at_file(path, "file is UTF-16; save it as UTF-8 (without BOM)")]
-        )
+        raise CaseInvalid([FactError.at_file(path, "file is UTF-16; save it as UTF-8 (without BOM)")])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -310,9 +308,7 @@ def _parse_located(text: str, path: str, parser_class: Any) -> Document:
                 )
                 value = str(value)
             if value == "<<":
-                errors.append(
-                    FactError(path, *start, "merge keys ('<<') are not supported; write the fields out")
-                )
+                errors.append(FactError(path, *start, "merge keys ('<<') are not supported; write the fields out"))
             if value in frame[4]:
                 first = frame[4][value]
                 errors.append(
@@ -414,9 +410,7 @@ def _parse_located(text: str, path: str, parser_class: Any) -> Document:
                 value, size = anchors[event.anchor]
                 if any(frame[0] is value for frame in stack):
                     # '&a [*a]': the alias would make the data contain itself.
-                    errors.append(
-                        FactError(path, *start, f"alias '*{event.anchor}' stands for a value it is part of")
-                    )
+                    errors.append(FactError(path, *start, f"alias '*{event.anchor}' stands for a value it is part of"))
                     attach(None, start, None)
                     continue
                 size = _count(value)

@@ -101,7 +101,8 @@ def test_public_release_holds_nothing_above_clear(built: Path) -> None:
     withheld = [
         item
         for item in index.values()
-        if getattr(item, "marking", None) not in (None, "CLEAR") or (getattr(item, "marking", None) is None and case.info.marking != "CLEAR")
+        if getattr(item, "marking", None) not in (None, "CLEAR")
+        or (getattr(item, "marking", None) is None and case.info.marking != "CLEAR")
     ]
     text = flat(" ".join(pdf_text(built / "public.pdf")))
     html = (built / "public.html").read_text()

@@ -36,7 +36,9 @@ def test_view_matches_golden(audience: str, update_golden: bool) -> None:
     actual = view_json(audience)
     if update_golden or not expected.exists():
         expected.write_text(actual, encoding="utf-8")
-    assert actual == expected.read_text(encoding="utf-8"), f"view of {audience} changed; rerun with --update-golden if intended"
+    assert actual == expected.read_text(encoding="utf-8"), (
+        f"view of {audience} changed; rerun with --update-golden if intended"
+    )
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)

@@ -82,8 +82,12 @@ def test_date_precision_must_match_the_date(case_copy: Path) -> None:
 
 
 def test_all_errors_of_all_files_in_one_run(case_copy: Path) -> None:
-    (case_copy / "events.yaml").write_text((case_copy / "events.yaml").read_text().replace("kind: strike", "kind: bombing", 1))
-    (case_copy / "sources.yaml").write_text((case_copy / "sources.yaml").read_text().replace("reliability: B", "reliability: Z"))
+    (case_copy / "events.yaml").write_text(
+        (case_copy / "events.yaml").read_text().replace("kind: strike", "kind: bombing", 1)
+    )
+    (case_copy / "sources.yaml").write_text(
+        (case_copy / "sources.yaml").read_text().replace("reliability: B", "reliability: Z")
+    )
     errs = errors_of(case_copy)
     assert len(errs) == 2
     assert errs == sorted(errs)
@@ -105,7 +109,9 @@ def test_archive_check_finds_every_excerpt_and_flags_an_edited_one(case_copy: Pa
 def test_archive_check_tolerates_quote_dash_and_space_variants(case_copy: Path, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     archive.mkdir()
-    (archive / "s1.txt").write_text("North  and South\nstepped back. North fired missiles and at least two people died.")
+    (archive / "s1.txt").write_text(
+        "North  and South\nstepped back. North fired missiles and at least two people died."
+    )
     (archive / "s2.txt").write_text("South responded in kind.")
     p = case_copy / "case.yaml"
     p.write_text(p.read_text().replace('excerpt: "stepped back"', 'excerpt: "North and South stepped back"'))

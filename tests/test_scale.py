@@ -143,7 +143,9 @@ def test_parallel_parse_gives_the_same_case(monkeypatch: pytest.MonkeyPatch, par
     assert together == alone
 
 
-def test_parallel_parse_reports_the_same_errors(case_copy: Path, monkeypatch: pytest.MonkeyPatch, parallel: None) -> None:
+def test_parallel_parse_reports_the_same_errors(
+    case_copy: Path, monkeypatch: pytest.MonkeyPatch, parallel: None
+) -> None:
     (case_copy / "events.yaml").write_text(
         (case_copy / "events.yaml").read_text(encoding="utf-8").replace("precision: day", "precision: fortnight", 1),
         encoding="utf-8",
@@ -249,7 +251,7 @@ def test_long_rationale_lists_run_full_width_in_print() -> None:
 
     aud = load_audiences()["analyst"]
     case = load_case(DEFAULT_CASE)
-    assert "columns-long\"" not in render_html(build_view(case, aud))  # (the class; the CSS names it too)
+    assert 'columns-long"' not in render_html(build_view(case, aud))  # (the class; the CSS names it too)
     extra = [r.model_copy(update={"id": f"{r.id}-copy{k}"}) for k in range(3) for r in case.rationales]
     case.rationales.extend(extra)
     html = render_html(build_view(case, aud))
@@ -349,3 +351,48 @@ def test_a_page_that_fails_the_self_check_is_not_written(
         build([MINIMAL], options)
     assert any("failed a safety check: <script> element present" in e.message for e in exc.value.errors)
     assert page.read_bytes() == before
+
+
+def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """During a layout the young generation's threshold is raised (WeasyPrint frees its
+    boxes by reference count; the collector's passes were a seventh of the time); the
+    process's own threshold is back afterwards, even when the layout fails, and only
+    after the last of several concurrent layouts."""
+    import gc
+    import threading
+
+    from briefgen import pdf
+
+    seen: list[int] = []
+    gate = threading.Barrier(2)
+    real_html = pdf.HTML
+
+    class SpyHTML(real_html):  # type: ignore[misc, valid-type]
+        def render(self, *args: object, **kwargs: object) -> object:
+            seen.append(gc.get_threshold()[0])
+            if threading.current_thread() is not threading.main_thread():
+                gate.wait(timeout=30)  # both layouts are under way at once
+            return super().render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "HTML", SpyHTML)
+    before = gc.get_threshold()
+    page = "<!DOCTYPE html><html><body><p>One page.</p></body></html>"
+    try:
+        gc.set_threshold(700, 10, 10)
+        data, pages = pdf.render_pdf_counted(page)
+        assert pages == 1 and data.startswith(b"%PDF")
+        assert seen == [pdf.LAYOUT_GC_THRESHOLD] and gc.get_threshold() == (700, 10, 10)
+
+        workers = [threading.Thread(target=pdf.render_pdf, args=(page,)) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert seen[1:] == [pdf.LAYOUT_GC_THRESHOLD] * 2 and gc.get_threshold() == (700, 10, 10)
+
+        monkeypatch.setattr(SpyHTML, "render", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            pdf.render_pdf(page)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

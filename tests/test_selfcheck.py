@@ -27,7 +27,22 @@ class _Reference(HTMLParser):
         self.stack: list[str] = []
         self.styles: list[str] = []
 
-    VOID = {"meta", "link", "br", "img", "col", "hr", "input", "source", "wbr", "area", "base", "embed", "param", "track"}
+    VOID = {
+        "meta",
+        "link",
+        "br",
+        "img",
+        "col",
+        "hr",
+        "input",
+        "source",
+        "wbr",
+        "area",
+        "base",
+        "embed",
+        "param",
+        "track",
+    }
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "iframe", "object", "embed", "base", "form"):
@@ -101,7 +116,8 @@ CLEAN = (
     "<style>.a > .b { color: red } p::before { content: '<b>' }</style></head>"
     '<body><!-- a <comment> --><p id="x" title="a > b">one<br>two</p>'
     '<a href="#x">back</a><a href="https://example.org/?a=1&amp;b=2">web</a>'
-    '<img src="data:," alt="">'.replace('src="data:,"', 'src="#x"') + "</body></html>"
+    '<img src="data:," alt="">'.replace('src="data:,"', 'src="#x"')
+    + "</body></html>"
 )
 
 
@@ -115,7 +131,10 @@ CLEAN = (
         ("<embed>", "<embed> element present"),
         ("<form></form>", "<form> element present"),
         ("<base>", "<base> element present"),
-        ('<link rel="stylesheet" href="https://e.org/x.css">', "<link> element present (the HTML must be self-contained)"),
+        (
+            '<link rel="stylesheet" href="https://e.org/x.css">',
+            "<link> element present (the HTML must be self-contained)",
+        ),
         ('<p onclick="x()">a</p>', "event handler attribute onclick on <p>"),
         ('<p class="x" id="y2" onclick="x()">a</p>', "event handler attribute onclick on <p>"),
         ('<a class="x" HREF="javascript:alert(1)">a</a>', "is neither an internal link nor a web link"),
@@ -188,7 +207,6 @@ def test_unclosed_elements_are_reported() -> None:
     assert html_problems(html) == ["unclosed elements: div, section, p"] == reference_problems(html)
     html = CLEAN + "<style>p { color: red }"
     assert html_problems(html) == reference_problems(html) == ["unclosed elements: style"]
-
 
 
 def test_agrees_with_the_reference_on_rendered_briefings(tmp_path: Path) -> None:

@@ -33,7 +33,10 @@ def test_normalise_is_the_plain_rule(text: str) -> None:
 
 
 def test_the_rule_folds_what_copying_changes_and_nothing_else() -> None:
-    assert textmatch.normalise("  \u201cIran\u2019s\u00a0strike\u201d \u2014 `ok`\n\t end ") == "\"Iran's strike\" - 'ok' end"
+    assert (
+        textmatch.normalise("  \u201cIran\u2019s\u00a0strike\u201d \u2014 `ok`\n\t end ")
+        == "\"Iran's strike\" - 'ok' end"
+    )
     assert textmatch.normalise("cafe\u0301") == "caf\u00e9"  # NFC
     assert textmatch.normalise("a\u200bb") == "ab"
     assert textmatch.contains("He said \u201cwe will respond\u201d.", '"we will  respond"')

@@ -67,7 +67,11 @@ def test_every_yaml_file_of_the_project_reads_the_same(tmp_path: Path) -> None:
     import subprocess
 
     case = ROOT / "facts" / "iran-pakistan-2024"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "synth.py"), str(case), "3", str(tmp_path / case.name)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "synth.py"), str(case), "3", str(tmp_path / case.name)],
+        check=True,
+        capture_output=True,
+    )
     files = project_yaml_files() + sorted(tmp_path.rglob("*.yaml"))
     assert len(files) > 30
     read = 0
@@ -150,11 +154,13 @@ def test_yamlish_text_reads_the_same(text: str) -> None:
 
 @needs_fast
 @settings(max_examples=300, deadline=None)
-@given(data=st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
-    max_leaves=30,
-))
+@given(
+    data=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+        max_leaves=30,
+    )
+)
 def test_dumped_data_reads_the_same(data: Any) -> None:
     import yaml
 
@@ -180,10 +186,17 @@ SCALAR_ALPHABET = "0123456789.+-eExXoOabcdfABCDFinfINFnaNtrueTRUEalsFLSulUL~_ "
 
 @needs_fast
 @settings(max_examples=3000, deadline=None)
-@given(s=st.one_of(
-    st.text(alphabet=SCALAR_ALPHABET, max_size=8),
-    st.lists(st.sampled_from(["null", "Null", "TRUE", "false", "~", ".inf", ".nan", "0o", "0x", "1", "9" * 18, "+", "-", "."]), max_size=4).map("".join),
-))
+@given(
+    s=st.one_of(
+        st.text(alphabet=SCALAR_ALPHABET, max_size=8),
+        st.lists(
+            st.sampled_from(
+                ["null", "Null", "TRUE", "false", "~", ".inf", ".nan", "0o", "0x", "1", "9" * 18, "+", "-", "."]
+            ),
+            max_size=4,
+        ).map("".join),
+    )
+)
 def test_plain_scalars_resolve_as_the_python_resolver_does(s: str) -> None:
     try:
         expected: Any = yamlsafe._resolve_plain(s)

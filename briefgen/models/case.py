@@ -52,9 +52,7 @@ class CaseFile(Strict):
         description="The date the facts are current to (YYYY-MM-DD); also the PDF's date."
     )
     edition: Annotated[StrictInt, Field(ge=1)] = Field(description="Edition number, raised at each release.")
-    marking: Marking = Field(
-        description="Default handling marking (TLP 2.0) of every item that does not set its own."
-    )
+    marking: Marking = Field(description="Default handling marking (TLP 2.0) of every item that does not set its own.")
     prepared_by: ShortText = Field(description="Who prepared the briefing (team or organisation).")
     prepared_for: ShortText = Field(description="Who it is for, by default (audiences may override).")
     keywords: list[ShortText] = Field(default_factory=list, description="Keywords for the PDF metadata.")

@@ -178,9 +178,7 @@ class Verification(Strict):
     @model_validator(mode="after")
     def _checked(self) -> Verification:
         if self.status in ("verified", "disputed") and (not self.checked_by or not self.checked_on):
-            raise ValueError(
-                f"a '{self.status}' record needs checked_by and checked_on (who checked, and when)"
-            )
+            raise ValueError(f"a '{self.status}' record needs checked_by and checked_on (who checked, and when)")
         return self
 
 

@@ -55,8 +55,7 @@ class Source(Strict):
     )
     archive: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=200)] | None = Field(
         default=None,
-        description="File name of the archived text in the archive folder given to "
-        "`briefgen check --archive DIR`.",
+        description="File name of the archived text in the archive folder given to `briefgen check --archive DIR`.",
     )
     kind: Literal["news", "analysis", "opinion", "official", "report", "other"] = Field(
         description="What sort of document it is."
@@ -78,9 +77,7 @@ class Actor(Item):
     kind: Literal["person", "state", "armed_group", "organisation", "government_body", "media"] = Field(
         description="What kind of actor."
     )
-    aliases: list[ShortText] = Field(
-        default_factory=list, description="Other names and spellings the sources use."
-    )
+    aliases: list[ShortText] = Field(default_factory=list, description="Other names and spellings the sources use.")
     role: Text | None = Field(default=None, description="Position, affiliation or description as the sources give it.")
     party: Ref | None = Field(default=None, description="The party (from `case.yaml`) it belongs to, if any.")
 
@@ -96,8 +93,7 @@ class When(Strict):
     end: PartialDate | None = Field(default=None, description="End of the range (only with precision `range`).")
     resolved_from: Text | None = Field(
         default=None,
-        description="The source's relative wording (e.g. 'late on Tuesday') when the date was "
-        "worked out from it.",
+        description="The source's relative wording (e.g. 'late on Tuesday') when the date was worked out from it.",
     )
     resolved_against: Ref | None = Field(
         default=None, description="The source whose date (or dated context) the wording was resolved against."
@@ -141,7 +137,9 @@ class CasualtyReport(Strict):
 class Figure(Strict):
     """A casualty count with its uncertainty and every source's own figure."""
 
-    best: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="Best estimate, if one can be given.")
+    best: Annotated[StrictInt, Field(ge=0)] | None = Field(
+        default=None, description="Best estimate, if one can be given."
+    )
     low: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="Lowest credible number.")
     high: Annotated[StrictInt, Field(ge=0)] | None = Field(
         default=None, description="Highest credible number (null when no source bounds it)."
@@ -171,8 +169,8 @@ class Event(Item):
     when: When = Field(description="When it happened.")
     title: ShortText = Field(description="A short headline for the timeline.")
     summary: Markdown = Field(description="What happened, in a sentence or two.")
-    kind: Literal["attack", "strike", "diplomatic", "statement", "political", "military", "background", "other"] = Field(
-        description="What kind of event."
+    kind: Literal["attack", "strike", "diplomatic", "statement", "political", "military", "background", "other"] = (
+        Field(description="What kind of event.")
     )
     parties: list[Ref] = Field(
         default_factory=list,
@@ -291,9 +289,7 @@ class Indicator(Item):
     """A sign to watch for, and what it would mean."""
 
     signpost: Text = Field(description="What to watch for.")
-    direction: Literal["escalation", "de-escalation", "either"] = Field(
-        description="Which way it would point."
-    )
+    direction: Literal["escalation", "de-escalation", "either"] = Field(description="Which way it would point.")
     meaning: Text = Field(description="What it would mean if seen.")
 
 
