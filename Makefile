@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: briefings test check lint typecheck bench clean bytecode
 
 # setup.py and the C source: briefgen's YAML reader in C is built at install time.
-$(STAMP): pyproject.toml setup.py briefgen/_yamlfast.c
+$(STAMP): pyproject.toml setup.py briefgen/_yamlfast.c briefgen/_htmlscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)

@@ -51,6 +51,12 @@ _RAW_END = {tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style"
 _INTERESTING = re.compile(r"""[\s'"/](?:on|id|href|src|action|formaction|poster|data|xlink|style)""", re.I)
 _ATTR = re.compile(r"""([^\s/>"'=][^\s/>=]*)(?:\s*=+\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
 _STYLE_LOADS = re.compile(r"url\(|@import|expression\(", re.I)
+_WAIT = -1
+
+try:  # the common tokens checked in C, where it was built (setup.py)
+    from . import _htmlscan as _fast
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    _fast = None  # type: ignore[assignment]
 
 
 # The common shape (every attribute double-quoted, no entity in any value), read by one
@@ -117,11 +123,11 @@ class _Scan:
     def scan(self, html: str, final: bool = True) -> int:
         """Check the tokens of ``html``; return how much of it was taken. With ``final``
         False, ``html`` is the page so far: the scan stops before anything that more text
-        could change (a token running to the end, a ``<`` that starts no token yet, raw
+        could change (a ``<`` that starts no token yet, a token running to the end, raw
         text whose closing tag is still to come), and the caller gives the rest again
         with the text that follows, so the verdict is the one on the whole page."""
-        stack, push, pop, start = self.stack, self.stack.append, self.stack.pop, self.start
-        interesting, forbidden, void = _INTERESTING.search, _FORBIDDEN, VOID
+        if _fast is not None:
+            return self._scan_c(html, final)
         end = len(html)
         pos: int | None = 0
         last = 0
@@ -131,51 +137,76 @@ class _Scan:
             # itself (no copy is made of it).
             for m in _TOKEN.finditer(html, pos):
                 if not final:
-                    if m.end() == end:
-                        return m.start()
                     stray = html.find("<", last, m.start())
                     if stray != -1:
                         return stray
+                    if m.end() == end:
+                        return m.start()
                 last = m.end()
                 slash, name, rest = m.groups()
                 if not name:  # comment, declaration, processing instruction
                     continue
-                tag = name.lower()
-                if slash:
-                    if tag in void:
-                        continue
-                    if stack and stack[-1] == tag:
-                        pop()
-                    else:
-                        self.mismatch(tag)
-                    continue
-                if rest is None:
-                    rest = ""
-                opens = tag not in void and not rest.endswith("/")
-                close = None
-                if opens and tag in _RAW_END:
-                    # Raw text up to the closing tag (to the end if there is none, as in
-                    # html.parser); a style's content is kept for the style checks.
-                    close = _RAW_END[tag].search(html, m.end())
-                    if close is None and not final:
-                        return m.start()
-                if rest and interesting(rest):
-                    start(tag, _attributes(rest))
-                elif tag in forbidden:
-                    start(tag, [])
-                if opens:
-                    push(tag)
-                    if tag in _RAW_END:
-                        resume = close.start() if close else end
-                        if tag == "style":
-                            self.styles.append(html[m.end() : resume])
-                        last = resume
-                        break
+                after = self.token(html, m.start(), m.end(), bool(slash), name, rest or "", final)
+                if after == _WAIT:
+                    return m.start()
+                if after != m.end():
+                    resume = last = after
+                    break
             pos = resume
         if final:
             return end
         stray = html.find("<", last)
         return end if stray == -1 else stray
+
+    def _scan_c(self, html: str, final: bool) -> int:
+        """:meth:`scan` through :mod:`briefgen._htmlscan`, which does the common tokens
+        itself and hands every other one to :meth:`token`."""
+        pos = 0
+        while True:
+            step = _fast.scan(html, pos, final, self.stack, self.ids, self.links)
+            if len(step) == 2:
+                return step[1]
+            _, begin, stop, slash, name_end = step
+            after = self.token(
+                html, begin, stop, bool(slash), html[begin + 1 + slash : name_end], html[name_end : stop - 1], final
+            )
+            if after == _WAIT:
+                return begin
+            pos = after
+
+    def token(self, html: str, begin: int, stop: int, slash: bool, name: str, rest: str, final: bool) -> int:
+        """Check the tag from ``begin`` to ``stop``; return where scanning goes on (past its
+        raw text for a script or style), or ``_WAIT`` when that raw text has no end yet."""
+        stack = self.stack
+        tag = name.lower()
+        if slash:
+            if tag not in VOID:
+                if stack and stack[-1] == tag:
+                    stack.pop()
+                else:
+                    self.mismatch(tag)
+            return stop
+        opens = tag not in VOID and not rest.endswith("/")
+        close = None
+        if opens and tag in _RAW_END:
+            # Raw text up to the closing tag (to the end if there is none, as in
+            # html.parser); a style's content is kept for the style checks.
+            close = _RAW_END[tag].search(html, stop)
+            if close is None and not final:
+                return _WAIT
+        if rest and _INTERESTING.search(rest):
+            self.start(tag, _attributes(rest))
+        elif tag in _FORBIDDEN:
+            self.start(tag, [])
+        if not opens:
+            return stop
+        stack.append(tag)
+        if tag not in _RAW_END:
+            return stop
+        resume = close.start() if close else len(html)
+        if tag == "style":
+            self.styles.append(html[stop:resume])
+        return resume
 
     def verdict(self) -> list[str]:
         """The problems found in everything scanned."""

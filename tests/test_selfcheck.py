@@ -1,9 +1,14 @@
-"""The HTML self-check (briefgen.selfcheck): what it catches, and that its regex
-scanner agrees with a checker built on the standard library's html.parser (the
-implementation it replaced) on real briefings and on hostile markup."""
+"""The HTML self-check (briefgen.selfcheck): what it catches, and that its scanner
+agrees with a checker built on the standard library's html.parser (the implementation
+it replaced) on real briefings and on hostile markup.
+
+Every test runs twice: with the tokenizer in C (briefgen._htmlscan, where it was built)
+and with the regular expressions alone. The C tokenizer must also give exactly the
+Python scanner's verdict on generated tag soup, whole and fed in pieces."""
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Callable
@@ -12,7 +17,21 @@ from pathlib import Path
 
 import pytest
 
+from briefgen import selfcheck
 from briefgen.selfcheck import HtmlCheck, html_problems
+
+C_SCANNER = selfcheck._fast
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test once per tokenizer (the C one is skipped where it was not built)."""
+    if request.param == "c" and C_SCANNER is None:
+        pytest.skip("briefgen._htmlscan was not built on this machine")
+    if request.param == "python":
+        monkeypatch.setattr(selfcheck, "_fast", None)
+    return str(request.param)
+
 
 _URL_ATTRS = {"href", "src", "srcset", "action", "formaction", "poster", "data", "xlink:href"}
 _SAFE_LINK = re.compile(r"^(#|https?://|mailto:)", re.I)
@@ -264,3 +283,210 @@ def test_an_unclosed_tag_is_checked_in_linear_time() -> None:
         "assert check.problems() == ['unclosed elements: p']\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_stray_tag_before_a_token_at_the_end_of_a_piece_is_kept() -> None:
+    """'<a title='x' runs on in the next piece and swallows the '<b>' that ends this one:
+    the scan must stop at the stray '<', not at the '<b>' (which dropped the stray)."""
+    html = CLEAN.replace("</body>", "<p><a title='x<b>y'>z</a></p></body>")
+    whole = html_problems(html)
+    assert whole == reference_problems(html) == []
+    cut = html.rindex("<b>") + 3
+    check = HtmlCheck()
+    check.feed(html[:cut])
+    check.feed(html[cut:])
+    assert check.problems() == whole
+
+
+# Pieces of tag soup: every shape the C tokenizer handles itself, every one it hands back,
+# and the characters where the two could part (case, quotes, entities, whitespace outside
+# ASCII, names outside ASCII, unclosed tokens).
+SOUP = [
+    "<p>",
+    "</p>",
+    "<div>",
+    "</div>",
+    "<span>",
+    "</span>",
+    "<li>",
+    "</li>",
+    "<br>",
+    "<br/>",
+    "<img>",
+    "</img>",
+    "<hr />",
+    "<P>",
+    "</P >",
+    "</p x=1>",
+    "<a>",
+    "</a>",
+    "<ul>",
+    "</ul>",
+    "<section>",
+    "</section>",
+    '<p class="x">',
+    '<p id="i1">',
+    '<p id="i2">',
+    '<p id="">',
+    '<p ID="i1">',
+    '<p id="i1" id="i3">',
+    '<a href="#i1">',
+    '<a href="#i2">',
+    '<a href="#nowhere">',
+    '<a HREF="#i1">',
+    '<a href="#">',
+    '<a href="">',
+    '<a href="https://e.org/">',
+    '<a href="javascript:x">',
+    '<span href="#i1">',
+    '<img src="#i1">',
+    '<img src="/logo.png">',
+    '<img src="x.png">',
+    '<p data="#i1">',
+    '<p data-x="y">',
+    '<p xlink:href="#i2">',
+    '<p style="color: red">',
+    '<p style="background: URL(x)">',
+    '<p style="x: @Import">',
+    '<p style="expression(1)">',
+    '<p style="u\u0280l(">',
+    '<p style="">',
+    '<p onclick="x">',
+    '<p ONLOAD="x">',
+    '<p on="x">',
+    '<p o="x">',
+    '<p title="a &amp; b">',
+    '<p id="a&amp;b">',
+    '<a href="#i&#49;">',
+    '<p title="a > b">',
+    "<p title='x'>",
+    '<p title="x"/>',
+    '<p title="x" />',
+    '<p title="x" / id="s1">',
+    '<p title="x"/ >',
+    "<p/>",
+    '<p id="s2"/>',
+    '<p  title="x"  >',
+    '<p\ttitle="x">',
+    '<p\x0btitle="x">',
+    '<p\x1ctitle="x">',
+    '<p\u00a0title="x">',
+    '<p title="x"class="y">',
+    "<p title=x>",
+    '<p 1a="x">',
+    "<p =x>",
+    '<p title="unclosed>',
+    "<p title='unclosed>",
+    '<p "q">',
+    '<p title="x" onclick>',
+    "<pé>",
+    "</pé>",
+    "<\u0130mg>",
+    "<p\x00>",
+    "<" + "x" * 40 + ">",
+    "</" + "x" * 40 + ">",
+    "<p " + "a" * 40 + '="x">',
+    "<p on" + "a" * 40 + '="x">',
+    "<script>",
+    "</script>",
+    "<style>",
+    "</style>",
+    "</STYLE >",
+    "<iframe>",
+    "<form>",
+    "<link>",
+    "<base>",
+    "<embed>",
+    "<object>",
+    "<!-- c -->",
+    "<!-- <p> -->",
+    "<!--",
+    "-->",
+    "--!>",
+    "<!DOCTYPE html>",
+    "<?pi?>",
+    "<!x",
+    "< p>",
+    "<",
+    ">",
+    "</>",
+    "</ p>",
+    "<1>",
+    "a",
+    "b < c",
+    " ",
+    "\n",
+    "é",
+    "€",
+    "&lt;p&gt;",
+    "'",
+    '"',
+    "=",
+    "/",
+]
+
+
+def soup(rng: random.Random) -> str:
+    return "".join(rng.choice(SOUP) for _ in range(rng.randint(1, 40)))
+
+
+@pytest.mark.skipif(C_SCANNER is None, reason="briefgen._htmlscan was not built on this machine")
+def test_the_c_tokenizer_gives_the_python_verdict_on_tag_soup(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    pages = [soup(rng) for _ in range(3000)]
+    pages += [CLEAN.replace("</body>", page + "</body>") for page in pages[:500]]
+    verdicts = {}
+    for impl in (C_SCANNER, None):
+        monkeypatch.setattr(selfcheck, "_fast", impl)
+        cut = random.Random(5).randint
+        verdicts[impl] = [(html_problems(p), streamed(p, functools.partial(cut, 1, 30))) for p in pages]
+    differ = [(p, c, py) for p, c, py in zip(pages, verdicts[C_SCANNER], verdicts[None], strict=True) if c != py]
+    assert not differ, differ[:3]
+    # The soup reaches every kind of verdict (it is not trivially clean).
+    kinds = {re.sub(r"[<'#].*", "", v) for whole, _ in verdicts[None] for v in whole}
+    assert len(kinds) >= 10, kinds
+    # Whole and streamed agree with each other too.
+    assert all(whole == pieces for whole, pieces in verdicts[None])
+
+
+@pytest.mark.skipif(C_SCANNER is None, reason="briefgen._htmlscan was not built on this machine")
+def test_the_c_tokenizer_knows_the_python_scanners_names() -> None:
+    assert set(C_SCANNER.VOID) == selfcheck.VOID
+    assert set(C_SCANNER.PYTHON_TAGS) == set(selfcheck._FORBIDDEN) | set(selfcheck._RAW_END)
+    assert set(C_SCANNER.URL_ATTRS) == selfcheck._URL_ATTRS
+
+
+@pytest.mark.skipif(C_SCANNER is None, reason="briefgen._htmlscan was not built on this machine")
+def test_the_c_tokenizer_reads_every_width_of_text() -> None:
+    """A str holds 1, 2 or 4 bytes a character, after the widest character in it."""
+    for wide in ("", "é", "€", "\U0001f600"):
+        html = CLEAN.replace("</body>", f'<p id="w{wide}">{wide}</p><a href="#w{wide}">x</a><div></body>')
+        assert html_problems(html) == reference_problems(html) == ["mismatched </body> (open: div)"]
+
+
+def test_the_c_tokenizer_is_built_where_a_compiler_is() -> None:
+    import shutil
+    import sysconfig
+
+    if not shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]):
+        pytest.skip("no C compiler on this machine: the self-check runs in Python")
+    assert C_SCANNER is not None, "a C compiler is here but briefgen._htmlscan was not built; reinstall briefgen"
+
+
+@pytest.mark.skipif(C_SCANNER is None, reason="briefgen._htmlscan was not built on this machine")
+def test_the_c_tokenizer_leaks_nothing() -> None:
+    import sys
+
+    pages = [CLEAN, CLEAN + "<div><p id='q'>", *(soup(random.Random(i)) for i in range(200))]
+
+    def run() -> None:
+        for page in pages:
+            html_problems(page)
+            streamed(page, lambda: 7)
+
+    run()
+    before = sys.getallocatedblocks()
+    for _ in range(20):
+        run()
+    grown = sys.getallocatedblocks() - before
+    assert grown < 200, f"{grown} blocks still allocated after 20 rounds"

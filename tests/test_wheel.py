@@ -52,3 +52,10 @@ def test_wheel_builds_a_scaffolded_case_outside_the_checkout(tmp_path: Path) -> 
         assert (target / "briefgen" / "_yamlfast.pyi").is_file()
         uses = python("-c", "from briefgen import yamlsafe; print(yamlsafe._yamlfast.__file__)").stdout.strip()
         assert uses.startswith(str(target)), uses
+    from briefgen import selfcheck
+
+    if selfcheck._fast is not None:
+        assert list((target / "briefgen").glob("_htmlscan*.so")), "the wheel lacks briefgen._htmlscan"
+        assert (target / "briefgen" / "_htmlscan.pyi").is_file()
+        uses = python("-c", "from briefgen import selfcheck; print(selfcheck._fast.__file__)").stdout.strip()
+        assert uses.startswith(str(target)), uses

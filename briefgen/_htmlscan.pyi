@@ -1,0 +1,7 @@
+VOID: tuple[str, ...]
+PYTHON_TAGS: tuple[str, ...]
+URL_ATTRS: tuple[str, ...]
+
+def scan(
+    html: str, pos: int, final: bool, stack: list[str], ids: set[str], links: list[str]
+) -> tuple[int, int] | tuple[int, int, int, int, int]: ...
