@@ -273,6 +273,7 @@ def machine() -> dict[str, Any]:
         "pyyaml": version("PyYAML"),
         "libyaml": importlib.util.find_spec("yaml._yaml") is not None,
         "yamlfast": importlib.util.find_spec("briefgen._yamlfast") is not None,
+        "htmlscan": importlib.util.find_spec("briefgen._htmlscan") is not None,
         "launcher_peak_rss": own_peak_rss(),
         "jinja2": version("jinja2"),
         "briefgen": version("briefgen"),
@@ -1218,6 +1219,7 @@ def main(argv: list[str]) -> int:
                 "pydantic",
                 "pyyaml (libyaml)",
                 "briefgen._yamlfast",
+                "briefgen._htmlscan",
                 "launcher peak (floor of child peaks)",
             ],
             [
@@ -1231,6 +1233,7 @@ def main(argv: list[str]) -> int:
                     m["pydantic"],
                     f"{m['pyyaml']} ({'yes' if m['libyaml'] else 'no'})",
                     "built" if m.get("yamlfast") else "not built (PyYAML's parser)",
+                    "built" if m.get("htmlscan") else "not built (self-check in Python)",
                     mib(m["launcher_peak_rss"]),
                 ]
             ],

@@ -10,12 +10,14 @@ is gone), so they never pile up.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import OutputError
 
@@ -81,37 +83,84 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Write ``data`` (bytes, or bytes in pieces) to ``path`` via a temporary file in the
-    same folder and an atomic rename.
+class AtomicFile:
+    """A file written a piece at a time into a temporary file next to ``path``, which
+    takes the place of ``path`` only at :meth:`commit` (atomically, after an fsync);
+    :meth:`discard`, or leaving a ``with`` block without committing, removes it and
+    leaves ``path`` as it was. ``sha256`` is the hex digest of what was written.
 
     Left-over temporary files of killed earlier writes in the folder are removed first."""
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(folder)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(
-            f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions"
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(data, bytes):
-                fh.write(data)
-            else:
-                fh.writelines(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        _sync_folder(folder)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
-        raise
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(folder)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise OutputError(
+                f"{folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions"
+            ) from None
+        self._tmp = tmp
+        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        assert self._file is not None, "write after commit or discard"
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from None
+        self._digest.update(data)
+        self.size += len(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def commit(self) -> None:
+        assert self._file is not None, "commit after commit or discard"
+        fh, self._file = self._file, None
+        try:
+            with fh:
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(self._tmp, 0o644)
+            os.replace(self._tmp, self.path)
+            _sync_folder(self.path.parent)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            if isinstance(exc, OSError):
+                raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from None
+            raise
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing happens after :meth:`commit`)."""
+        fh, self._file = self._file, None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or bytes in pieces) to ``path`` via a temporary file in the
+    same folder and an atomic rename (see :class:`AtomicFile`)."""
+    with AtomicFile(path) as out:
+        for piece in [data] if isinstance(data, bytes) else data:
+            out.write(piece)
+        out.commit()
 
 
 def safe_name(name: str) -> str:

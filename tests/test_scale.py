@@ -296,12 +296,14 @@ def test_a_pdf_with_too_many_objects_for_one_object_stream_opens_everywhere(
 
 @pytest.fixture(params=["inline", "helper"])
 def overlap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The self-check of a streamed page runs here, or (as for a large page) in a forked
-    helper process from the first piece on."""
+    """The self-check of a streamed page runs here, or (as for a large page where the
+    tokenizer in C was not built) in a forked helper process from the first piece on."""
     from briefgen import build as build_module
+    from briefgen import selfcheck
 
     if request.param == "helper":
         monkeypatch.setattr(build_module, "OVERLAP_AFTER", 0)
+        monkeypatch.setattr(selfcheck, "_fast", None)
         started: list[int] = []
         real = build_module._CheckHelper.__init__
 
@@ -351,6 +353,37 @@ def test_a_page_that_fails_the_self_check_is_not_written(
         build([MINIMAL], options)
     assert any("failed a safety check: <script> element present" in e.message for e in exc.value.errors)
     assert page.read_bytes() == before
+    assert not list(page.parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_streamed_pages_are_put_in_place_only_when_every_output_succeeded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed pages go to temporary files as they render; when a later output fails,
+    they are removed and the earlier outputs stay as they were."""
+    from briefgen import render
+    from briefgen.build import BuildOptions, build
+
+    out = tmp_path / "out"
+    build([MINIMAL], BuildOptions(out=out, formats=("html",)))
+    pages = sorted(out.rglob("*.html"))
+    before = {p: p.read_bytes() for p in pages}
+    assert len(pages) >= 3
+    real = render.render_pieces
+    temps_seen: list[list[Path]] = []
+
+    def failing_third(view: object, user_dirs: object = ()) -> object:
+        temps_seen.append(sorted(pages[0].parent.glob(".*.tmp")))
+        if len(temps_seen) == 3:
+            raise OSError(28, "No space left on device")
+        return real(view, user_dirs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_pieces", failing_third)
+    with pytest.raises(OSError):
+        build([MINIMAL], BuildOptions(out=out, formats=("html",), force=True))
+    assert [len(t) for t in temps_seen] == [0, 1, 2], "pages were not written as they rendered"
+    assert {p: p.read_bytes() for p in pages} == before
+    assert not list(pages[0].parent.glob(".*.tmp")), "a temporary file was left behind"
 
 
 def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
