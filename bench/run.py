@@ -447,7 +447,12 @@ def worker_override(html_path: str, css: str) -> None:
 def worker_pages(pdf_path: str) -> None:
     from pypdf import PdfReader
 
-    print(len(PdfReader(pdf_path).pages))
+    from briefgen.stamp import _own_pdf
+
+    # (pypdf 7 refuses the large arrays of a briefing of thousands of items unless its
+    # guards are lifted, as briefgen does for its own output when it stamps copies.)
+    with _own_pdf():
+        print(len(PdfReader(pdf_path).pages))
 
 
 # ---------------------------------------------------------------- parts (parent side)
