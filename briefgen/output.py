@@ -94,6 +94,9 @@ class AtomicFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         folder = path.parent
+        # Folders made for this file, deepest first: a discarded write removes them again
+        # (when still empty), so that a failed build leaves no trace.
+        self._made = [d for d in (folder, *folder.parents) if not d.exists()]
         try:
             folder.mkdir(parents=True, exist_ok=True)
             remove_stale_temps(folder)
@@ -146,6 +149,11 @@ class AtomicFile:
                 fh.close()
             with contextlib.suppress(OSError):
                 os.unlink(self._tmp)
+            for made in self._made:
+                try:
+                    made.rmdir()
+                except OSError:  # not empty: another output went there
+                    break
 
     def __enter__(self) -> AtomicFile:
         return self
