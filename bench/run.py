@@ -40,6 +40,7 @@ at 1x only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import math
@@ -344,14 +345,23 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
         stages["cpu_total"] = c2 - c0
         return stages, html, data, pages
 
-    def floor(html: str) -> dict[str, float]:
+    def floor(html: str, collector: bool = False) -> dict[str, float]:
+        """WeasyPrint alone; with ``collector``, under briefgen's setting of Python's cycle
+        collector for layouts (bpdf._layout_collector), else Python's default."""
         c0, t0 = time.process_time(), time.perf_counter()
-        doc = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/")
-        rendered = doc.render(stylesheets=[bpdf._font_stylesheet()], font_config=bpdf.font_config(), pdf_tags=True)
-        rendered.write_pdf(pdf_identifier=b"0" * 32, pdf_tags=True, attachments=[])
+        with bpdf._layout_collector() if collector else contextlib.nullcontext():
+            doc = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/")
+            rendered = doc.render(stylesheets=[bpdf._font_stylesheet()], font_config=bpdf.font_config(), pdf_tags=True)
+            rendered.write_pdf(pdf_identifier=b"0" * 32, pdf_tags=True, attachments=[])
         return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}
 
-    result: dict[str, Any] = {n: {"pipeline": [], "floor": []} for n in names}
+    steps = ("pipeline", "floor", "floor_gc")
+
+    def turn(k: int) -> tuple[str, ...]:
+        """The three measurements, each first in turn from round to round."""
+        return steps[k % 3 :] + steps[: k % 3]
+
+    result: dict[str, Any] = {n: {"pipeline": [], "floor": [], "floor_gc": []} for n in names}
     # Warm-up (not counted): imports, template compilation, font set-up, first layout.
     stages, html, data, pages = pipeline(names[0])
     result["warmup_s"] = stages["total"]
@@ -359,8 +369,7 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
     for r in range(repeats):
         order = names if r % 2 == 0 else list(reversed(names))
         for i, name in enumerate(order):
-            first_pipeline = (r + i) % 2 == 0
-            for step in ("pipeline", "floor") if first_pipeline else ("floor", "pipeline"):
+            for step in turn(r + i):
                 if step == "pipeline":
                     stages, html, data, pages = pipeline(name)
                     result[name]["pipeline"].append(stages)
@@ -371,18 +380,18 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
                 else:
                     if name not in htmls:
                         htmls[name] = pipeline(name)[1]
-                    result[name]["floor"].append(floor(htmls[name]))
+                    result[name][step].append(floor(htmls[name], collector=step == "floor_gc"))
     # A short document (the 2-page executive one takes under a second) is measured in more
     # rounds, until its floor has run for MIN_FLOOR_CPU_S in all: one noisy round among
     # five moves a median of such short runs a long way.
     for name in names:
         rounds = len(result[name]["floor"])
         while sum(f["cpu"] for f in result[name]["floor"]) < MIN_FLOOR_CPU_S and rounds < MAX_WARM_ROUNDS:
-            for step in ("pipeline", "floor") if rounds % 2 == 0 else ("floor", "pipeline"):
+            for step in turn(rounds):
                 if step == "pipeline":
                     result[name]["pipeline"].append(pipeline(name)[0])
                 else:
-                    result[name]["floor"].append(floor(htmls[name]))
+                    result[name][step].append(floor(htmls[name], collector=step == "floor_gc"))
             rounds += 1
     for name, html in htmls.items():
         (out / f"{name}.html").write_text(html, encoding="utf-8")
@@ -611,6 +620,10 @@ def part_default(
         ratio = med["cpu_total"] / floor_cpu
         ratio_per_round = statistics.median(paired)
         share = med["cpu_pre_pdf"] / floor_cpu
+        # The same floor under briefgen's collector setting for layouts: what briefgen adds
+        # to WeasyPrint run the way briefgen runs it.
+        floor_gc_cpu = statistics.median(f["cpu"] for f in warm[name]["floor_gc"])
+        ratio_same_gc = med["cpu_total"] / floor_gc_cpu
         c_html, c_pdf, c_floor = (Stat.of(cold[name][k]) for k in ("html", "pdf", "floor"))
         cold_ratio = c_pdf.wall / c_floor.wall
         ratios_ok.append(ratio <= T_PDF_RATIO)
@@ -627,6 +640,8 @@ def part_default(
             "warm_ratio_cpu_per_round_median": ratio_per_round,
             "warm_rounds": len(paired),
             "warm_ratio_wall": wall_ratio,
+            "warm_floor_same_collector_cpu_median_s": floor_gc_cpu,
+            "warm_ratio_cpu_same_collector": ratio_same_gc,
             "pre_pdf_share_of_floor": share,
             "cold_html": asdict(c_html),
             "cold_pdf": asdict(c_pdf),
@@ -647,6 +662,7 @@ def part_default(
                 f"{secs(med['total'])} / {secs(med['cpu_total'])}",
                 f"{secs(floor_med)} / {secs(floor_cpu)}",
                 f"{wall_ratio:.3f} / {ratio:.3f} ({ratio_per_round:.3f})",
+                f"{secs(floor_gc_cpu)}: {ratio_same_gc:.3f}",
                 f"{secs(pre)} ({share:.1%})",
                 verdict(ratio <= T_PDF_RATIO and share < T_PRE_PDF_SHARE),
             ]
@@ -669,6 +685,7 @@ def part_default(
                 "warm PDF wall/cpu",
                 "warm floor wall/cpu",
                 "ratio wall/cpu",
+                "floor cpu, briefgen's gc: ratio",
                 "load+view+HTML",
                 f"≤{T_PDF_RATIO}, <{T_PRE_PDF_SHARE:.0%}",
             ],
@@ -690,7 +707,7 @@ def part_default(
     n_renders = 1 + repeats_warm * len(names)
     say(
         f"fonts: {warm['font_configurations']} FontConfiguration and {warm['font_stylesheet_builds']} font stylesheet "
-        f"for {n_renders} briefgen renders + {repeats_warm * len(names)} floor renders in one process -> {verdict(fonts_ok)}"
+        f"for {n_renders} briefgen renders + {2 * repeats_warm * len(names)} floor renders in one process -> {verdict(fonts_ok)}"
     )
     results["default"] = {
         "audiences": res,
