@@ -30,6 +30,7 @@ test: bytecode
 
 lint: $(STAMP)
 	$(BIN)/ruff check briefgen tests bench
+	$(BIN)/ruff format --check briefgen tests bench setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
