@@ -458,6 +458,8 @@ class _Builder:
         self.actors = {a.id: a for a in case.actors if self._ok(a.marking)}
         self.endnotes: dict[tuple[str, str], Endnote] = {}
         self.anchor_count = 0
+        self._source_labels: dict[str, str] = {}
+        self._cite_labels: dict[tuple[int, int], str] = {}  # (note, credibility): a marker's label
         self.included: list[str] = []
         self.max_marking = 0
         self.changes = changes
@@ -491,10 +493,15 @@ class _Builder:
 
     # citations ---------------------------------------------------------
     def _source_label(self, source_id: str) -> str:
-        s = self.sources[source_id]
-        who = s.publisher or s.author or "Unattributed"
-        title = s.title or "untitled"
-        return f"{who}, “{title}”"
+        # One string per source, however often it is cited (a large case cites each
+        # source thousands of times: one copy each took a tenth of the view's memory).
+        label = self._source_labels.get(source_id)
+        if label is None:
+            s = self.sources[source_id]
+            who = s.publisher or s.author or "Unattributed"
+            title = s.title or "untitled"
+            label = self._source_labels[source_id] = f"{who}, “{title}”"
+        return label
 
     def cites(self, citations: Iterable[Citation]) -> list[Cite]:
         out: list[Cite] = []
@@ -526,7 +533,11 @@ class _Builder:
                     continue
                 seen.add(note.n)
                 note.backrefs.append(anchor)
-                label = f"{note.source_label} ({src_grade(self.sources[c.source].reliability, c.credibility)}): “{_clip(c.excerpt)}”"
+                label = self._cite_labels.get((note.n, c.credibility))
+                if label is None:
+                    grade = src_grade(self.sources[c.source].reliability, c.credibility)
+                    label = f"{note.source_label} ({grade}): “{_clip(c.excerpt)}”"
+                    self._cite_labels[(note.n, c.credibility)] = label
                 out.append(Cite(note.n, note.anchor, anchor, label))
             elif self.use_sources:
                 n = self.source_order[c.source]
