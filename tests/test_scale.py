@@ -429,3 +429,59 @@ def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytes
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_frozen_models_share_equal_field_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every frozen model of a loaded case holds one set object per distinct set of field
+    names (pydantic makes one per model); what the sets say is unchanged."""
+    from pydantic import BaseModel
+
+    case = load_case(DEFAULT_CASE)
+    monkeypatch.setattr(loader, "share_field_sets", lambda model, shared: None)
+    unshared = load_case(DEFAULT_CASE)
+    plain = {k: getattr(unshared, k) for k in loader.ITEM_KINDS}
+
+    def models(items: list[object]) -> list[BaseModel]:
+        out: list[BaseModel] = []
+        stack = list(items)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, BaseModel):
+                out.append(node)
+                stack.extend(node.__dict__.values())
+            elif isinstance(node, (list, tuple)):
+                stack.extend(node)
+        return out
+
+    loaded = [m for k in loader.ITEM_KINDS for m in models(getattr(case, k))]
+    fresh = [m for k in loader.ITEM_KINDS for m in models(plain[k])]
+    assert len(loaded) == len(fresh) > 500
+    assert all(a.model_fields_set == b.model_fields_set for a, b in zip(loaded, fresh, strict=True))
+    distinct = {frozenset(m.model_fields_set) for m in loaded}
+    assert len({id(m.model_fields_set) for m in loaded}) == len(distinct) < len(loaded) / 10
+    assert len({id(m.model_fields_set) for m in fresh}) == len(fresh)  # pydantic's own: one each
+    for k in loader.ITEM_KINDS:
+        assert [i.model_dump(exclude_unset=True) for i in getattr(case, k)] == [
+            i.model_dump(exclude_unset=True) for i in plain[k]
+        ]
+
+
+def test_field_sets_of_models_that_can_change_are_left_alone() -> None:
+    from pydantic import BaseModel
+
+    class Open(BaseModel):
+        a: int = 0
+        b: int = 0
+
+    class Shut(BaseModel, frozen=True):
+        a: int = 0
+        inner: list[Open] = []
+
+    shut = [Shut(a=1, inner=[Open(a=1), Open(a=2)]), Shut(a=2, inner=[Open(a=3)])]
+    loader.share_field_sets(shut[0], shared := {})
+    loader.share_field_sets(shut[1], shared)
+    assert shut[0].model_fields_set is shut[1].model_fields_set
+    opens = [o for s in shut for o in s.inner]
+    assert len({id(o.model_fields_set) for o in opens}) == 3
+    opens[0].b = 5  # pydantic adds to that one model's set
+    assert opens[0].model_fields_set == {"a", "b"} and opens[1].model_fields_set == {"a"}
