@@ -10,7 +10,7 @@
  *   - a start tag whose name is ASCII and whose attributes all have the plain shape
  *     name="value" is checked as _Scan.start would check it: "class" and attributes it
  *     does not look at are passed over, an "id" goes into ``ids``, an ``href="#..."``
- *     into ``links``, a "style" without url(, @import or expression( is passed; then the
+ *     into ``links`` (a dict used as an ordered set) unless ``ids`` has it already, a "style" without url(, @import or expression( is passed; then the
  *     element is pushed onto ``stack`` unless it is void or ends in "/".
  *
  * Anything else (a raw-text or forbidden element, an event handler, any other URL, a
@@ -281,7 +281,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_ssize_t pos;
     int final;
     if (!PyArg_ParseTuple(args, "UnpO!O!O!", &html, &pos, &final, &PyList_Type, &stack, &PySet_Type, &ids,
-                          &PyList_Type, &links))
+                          &PyDict_Type, &links))
         return NULL;
     Text t = {PyUnicode_KIND(html), PyUnicode_DATA(html), PyUnicode_GET_LENGTH(html)};
     Py_ssize_t i = pos;
@@ -344,9 +344,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             PyObject *link = PyUnicode_Substring(html, link_from, link_to);
             if (link == NULL)
                 return NULL;
-            int failed = PyList_Append(links, link);
+            int known = PySet_Contains(ids, link);
+            if (known == 0)
+                known = PyDict_SetItem(links, link, Py_None) < 0 ? -1 : 0;
             Py_DECREF(link);
-            if (failed)
+            if (known < 0)
                 return NULL;
         }
         if (!is_void && !self_closing) {

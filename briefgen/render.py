@@ -71,7 +71,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         # A large briefing reads fields about a million times: this cuts its render by a quarter.
         fields = _VIEW_FIELDS.get(type(obj))
         if fields is not None and attribute in fields:
-            return obj.__dict__[attribute]
+            return getattr(obj, attribute)
         return super().getattr(obj, attribute)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:

@@ -83,7 +83,9 @@ def _attributes(text: str) -> list[tuple[str, str | None]]:
 class _Scan:
     def __init__(self) -> None:
         self.ids: set[str] = set()
-        self.links: list[str] = []
+        # Link targets not yet seen as ids, each once, in the order first linked (a large
+        # page links the same note hundreds of thousands of times, mostly backwards).
+        self.links: dict[str, None] = {}
         self.problems: list[str] = []
         self.stack: list[str] = []
         self.styles: list[str] = []
@@ -109,7 +111,9 @@ class _Scan:
                 elif tag != "a" and not value.startswith("#"):
                     self.problems.append(f"<{tag} {name}> loads {value[:60]!r} from outside the file")
                 if value.startswith("#"):
-                    self.links.append(value[1:])
+                    target = value[1:]
+                    if target not in self.ids:
+                        self.links[target] = None
             if name == "style" and value and _STYLE_LOADS.search(value):
                 self.problems.append(f"style attribute on <{tag}> loads a resource")
 

@@ -72,7 +72,7 @@ DEFAULT_TITLES = {
 # ---------------------------------------------------------------- view data
 
 
-@dataclass
+@dataclass(slots=True)
 class Cite:
     """A citation marker: the note it points to and its own anchor (for the back-link)."""
 
@@ -82,7 +82,7 @@ class Cite:
     label: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Endnote:
     n: int
     anchor: str
@@ -96,7 +96,7 @@ class Endnote:
     backrefs: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class PartyView:
     id: str
     name: str
@@ -107,7 +107,7 @@ class PartyView:
     index: int
 
 
-@dataclass
+@dataclass(slots=True)
 class VerificationView:
     status: str
     checked_by: str | None
@@ -115,7 +115,7 @@ class VerificationView:
     note: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Meta:
     """What every item view carries: anchor, citations, marking and check record."""
 
@@ -131,13 +131,13 @@ class Meta:
     """The item's marking when it is more restrictive than the case's default (portion mark)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Paragraph:
     html: Markup
     meta: Meta
 
 
-@dataclass
+@dataclass(slots=True)
 class JudgmentView:
     meta: Meta
     number: int
@@ -151,7 +151,7 @@ class JudgmentView:
     rests_on: list[tuple[str, str]]
 
 
-@dataclass
+@dataclass(slots=True)
 class KeyFigureView:
     id: str
     label: str
@@ -160,14 +160,14 @@ class KeyFigureView:
     cites: list[Cite]
 
 
-@dataclass
+@dataclass(slots=True)
 class CasualtyLine:
     measure: str
     value: str
     reports: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class EventView:
     meta: Meta
     number: int
@@ -183,7 +183,7 @@ class EventView:
     upcoming: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class MotiveView:
     meta: Meta
     party: PartyView
@@ -204,7 +204,7 @@ class MotiveView:
     """Citation markers for the matrix cell (their own anchors, so back-links stay unique)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class MatrixRow:
     category: str
     label: str
@@ -213,13 +213,13 @@ class MatrixRow:
     hidden: int
 
 
-@dataclass
+@dataclass(slots=True)
 class PartyMotives:
     party: PartyView
     items: list[Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class AssessmentView:
     meta: Meta
     analyst: str
@@ -229,7 +229,7 @@ class AssessmentView:
     summary: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class ReactionView:
     meta: Meta
     actor: str
@@ -237,14 +237,14 @@ class ReactionView:
     summary: str
 
 
-@dataclass
+@dataclass(slots=True)
 class PositionView:
     claim: str
     cites: list[Cite]
     sources: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimView:
     meta: Meta
     question: str
@@ -252,7 +252,7 @@ class ClaimView:
     assessment: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class IndicatorView:
     meta: Meta
     signpost: str
@@ -260,7 +260,7 @@ class IndicatorView:
     meaning: str
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceView:
     id: str
     anchor: str
@@ -281,7 +281,7 @@ class SourceView:
     archive: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class SectionView:
     id: str
     title: str
@@ -289,14 +289,14 @@ class SectionView:
     anchor: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ChangeLine:
     kind: str  # added, removed, changed
     what: str
     detail: str
 
 
-@dataclass
+@dataclass(slots=True)
 class BriefingMeta:
     case_id: str
     title: str
@@ -325,7 +325,7 @@ class BriefingMeta:
     change_note: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class BriefingView:
     """Everything the templates receive. Plain data; no lookups left to do."""
 
