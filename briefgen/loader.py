@@ -18,6 +18,7 @@ import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Union
 
@@ -261,23 +262,18 @@ def _parse(raw: bytes, shown: str, digest: str, *, keep: bool = True) -> Documen
     return doc
 
 
-_SHARED_WALK: dict[type, tuple[bool, tuple[str, ...]]] = {}
-
-
 def _holds_models(annotation: Any) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
     return any(_holds_models(a) for a in typing.get_args(annotation))
 
 
+@cache
 def _walk_plan(cls: type[BaseModel]) -> tuple[bool, tuple[str, ...]]:
     """Whether ``cls`` is frozen, and its fields that can hold models (the only ones
     :func:`share_field_sets` need look into)."""
-    plan = _SHARED_WALK.get(cls)
-    if plan is None:
-        fields = tuple(name for name, f in cls.model_fields.items() if _holds_models(f.annotation))
-        plan = _SHARED_WALK[cls] = (bool(cls.model_config.get("frozen")), fields)
-    return plan
+    fields = tuple(name for name, f in cls.model_fields.items() if _holds_models(f.annotation))
+    return bool(cls.model_config.get("frozen")), fields
 
 
 def share_field_sets(model: BaseModel, shared: dict[frozenset[str], set[str]]) -> None:

@@ -108,7 +108,6 @@ class AtomicFile:
         self._tmp = tmp
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
-        self.size = 0
 
     def write(self, data: bytes) -> None:
         assert self._file is not None, "write after commit or discard"
@@ -118,7 +117,6 @@ class AtomicFile:
             self.discard()
             raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from None
         self._digest.update(data)
-        self.size += len(data)
 
     @property
     def sha256(self) -> str:
