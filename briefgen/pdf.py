@@ -193,7 +193,7 @@ def _layout_collector() -> Iterator[None]:
     with _gc_lock:
         if _gc_users == 0:
             _gc_saved = gc.get_threshold()
-            if _gc_saved[0] < LAYOUT_GC_THRESHOLD:
+            if 0 < _gc_saved[0] < LAYOUT_GC_THRESHOLD:  # (0: the process turned collection off)
                 gc.set_threshold(LAYOUT_GC_THRESHOLD, *_gc_saved[1:])
         _gc_users += 1
     try:

@@ -423,6 +423,11 @@ def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytes
             w.join()
         assert seen[1:] == [pdf.LAYOUT_GC_THRESHOLD] * 2 and gc.get_threshold() == (700, 10, 10)
 
+        gc.set_threshold(0)  # collection turned off by the process: layout leaves it off
+        pdf.render_pdf(page)
+        assert seen[-1] == 0 and gc.get_threshold()[0] == 0
+        gc.set_threshold(700, 10, 10)
+
         monkeypatch.setattr(SpyHTML, "render", lambda *a, **k: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             pdf.render_pdf(page)
