@@ -9,13 +9,16 @@ Fact text only ever arrives as data in the view: it is never compiled as a templ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
+import markupsafe
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -37,6 +40,106 @@ class _Loader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+_escape_inner: Callable[[str], str] | None
+try:  # markupsafe's own escaping, without the Markup around it
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover - markupsafe without its C speedups, or renamed
+    _escape_inner = None
+
+
+def escape_text(value: object) -> str:
+    """The autoescaped text of a template value: what ``markupsafe.escape(value)`` gives,
+    as a plain ``str`` (the compiled templates' output is joined into plain text anyway)."""
+    cls = type(value)
+    if cls is str and _escape_inner is not None:
+        return _escape_inner(cast(str, value))
+    if cls is markupsafe.Markup:  # already markup (a macro's output, rendered Markdown)
+        return cast(str, value)
+    if cls is int:  # numbers: digits and a sign, nothing to escape
+        return int.__repr__(cast(int, value))
+    return markupsafe.escape(value)
+
+
+class _JoiningCodeGenerator(CodeGenerator):
+    """Jinja's code generator, except that a run of output (``<li id="{{ n.anchor }}">``:
+    text, value, text) is yielded as one string instead of one piece at a time.
+
+    Each yielded piece resumes every generator between the section's block and the
+    caller (block, section, include, page, ``generate``): a large briefing yields
+    millions of small pieces, and joining a run first makes the page about a quarter
+    faster to render, for the same text. The expressions are evaluated in the same
+    order, through the same sandbox; only the number of ``yield`` changes. Output into
+    a buffer (macros, ``{% set %}`` blocks, ``{% filter %}``) is left to Jinja.
+
+    Autoescaped output goes through :func:`escape_text`, which gives the text
+    ``markupsafe.escape`` gives, as a plain ``str`` rather than a ``Markup`` made for
+    each piece (a third of the render went on making them).
+    """
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        super().visit_Template(node, frame)
+        self.writeline("from briefgen.render import escape_text")
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+            return
+        self.write("escape_text(")
+        if finalize.src is not None:
+            self.write(finalize.src)
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer is not None or len(node.nodes) < 2:
+            super().visit_Output(node, frame)
+            return
+        # As CodeGenerator.visit_Output (Jinja 3.1), with the unbuffered case written as
+        # ``yield str_join((piece, piece, ...))``.
+        if frame.require_output_check:
+            if self.has_known_extends:
+                return
+            self.writeline("if parent_template is None:")
+            self.indent()
+        finalize = self._make_finalize()
+        body: list[list[Any] | nodes.Expr] = []
+        for child in node.nodes:
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            if body and isinstance(body[-1], list):
+                body[-1].append(const)
+            else:
+                body.append([const])
+        if len(body) == 1:
+            item = body[0]
+            if isinstance(item, list):
+                self.writeline("yield " + self._output_const_repr(item))
+            else:
+                self.writeline("yield ", item)
+                self._output_child_pre(item, frame, finalize)
+                self.visit(item, frame)
+                self._output_child_post(item, frame, finalize)
+        else:
+            self.writeline("yield concat((")
+            self.indent()
+            for item in body:
+                if isinstance(item, list):
+                    self.writeline(self._output_const_repr(item) + ",")
+                else:
+                    self.newline(item)
+                    self._output_child_pre(item, frame, finalize)
+                    self.visit(item, frame)
+                    self._output_child_post(item, frame, finalize)
+                    self.write(",")
+            self.outdent()
+            self.writeline("))")
+        if frame.require_output_check:
+            self.outdent()
+
+
 MAX_REPEAT = 1_000_000
 """Largest text or list a template may build with ``*``, and largest power (in bits) with ``**``."""
 
@@ -46,6 +149,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     exhaust the memory (``{{ "x" * 10**10 }}``) any more than it can escape the sandbox."""
 
     intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = _JoiningCodeGenerator
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,9 +279,10 @@ def render_pieces(view: BriefingView, user_dirs: Sequence[Path] = ()) -> Iterato
         template = env.get_template(MAIN_TEMPLATE)
         # The template yields millions of small pieces on a large case: joined a batch at a
         # time, they are never all alive at once as separate strings (which would take
-        # several times the page's own size).
+        # several times the page's own size). A batch is a few hundred KB: batches of
+        # megabytes left the allocator holding 110 MB more at 1000x the default case.
         pieces = template.generate(view=view, meta=view.meta)
-        while batch := list(islice(pieces, 16384)):
+        while batch := list(islice(pieces, 2048)):
             yield "".join(batch)
     except (jinja2.TemplateError, SecurityError) as exc:
         raise CaseInvalid([_template_error(exc, user_dirs)]) from None
