@@ -61,24 +61,42 @@ def escape_text(value: object) -> str:
 
 
 class _JoiningCodeGenerator(CodeGenerator):
-    """Jinja's code generator, except that a run of output (``<li id="{{ n.anchor }}">``:
-    text, value, text) is yielded as one string instead of one piece at a time.
+    """Jinja's code generator, with three changes that leave every page the same, byte
+    for byte, and make a large one render in 0.6 of the time (tests/test_codegen.py):
 
-    Each yielded piece resumes every generator between the section's block and the
-    caller (block, section, include, page, ``generate``): a large briefing yields
-    millions of small pieces, and joining a run first makes the page about a quarter
-    faster to render, for the same text. The expressions are evaluated in the same
-    order, through the same sandbox; only the number of ``yield`` changes. Output into
-    a buffer (macros, ``{% set %}`` blocks, ``{% filter %}``) is left to Jinja.
+    - A run of output (``<li id="{{ n.anchor }}">``: text, value, text) is yielded as one
+      string, not piece by piece: each yielded piece resumes every generator between the
+      section's block and the caller (block, section, include, page, ``generate``).
+      Output into a buffer (macros, ``{% set %}`` and ``{% filter %}`` blocks) is left
+      as Jinja writes it.
+    - Autoescaped output goes through :func:`escape_text`, which gives the text
+      ``markupsafe.escape`` gives, as a plain ``str`` rather than a ``Markup`` made for
+      each piece (a third of the render went on making them).
+    - ``x.name``, where ``name`` is a field of a view class, reads the field directly
+      when ``x`` is of such a class, which is what :meth:`_Sandbox.getattr` does, without
+      the call; everything else goes through the sandbox as before.
 
-    Autoescaped output goes through :func:`escape_text`, which gives the text
-    ``markupsafe.escape`` gives, as a plain ``str`` rather than a ``Markup`` made for
-    each piece (a third of the render went on making them).
+    The expressions are evaluated in the same order, through the same sandbox checks.
     """
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        self._view_attrs: set[str] = set()
         super().visit_Template(node, frame)
-        self.writeline("from briefgen.render import escape_text")
+        self.writeline("from briefgen.render import escape_text, _VIEW_HAS")
+        for attr in sorted(self._view_attrs):
+            self.writeline(f"view_has_{attr} = _VIEW_HAS[{attr!r}]")
+
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async or not _VIEW_HAS.get(node.attr):
+            super().visit_Getattr(node, frame)
+            return
+        # ``x.name`` where ``name`` is a field of some view class: read directly when x is
+        # of such a class, exactly as _Sandbox.getattr does, without calling it (a large
+        # page reads fields about ten million times); anything else asks the sandbox.
+        self._view_attrs.add(node.attr)
+        self.write(f"(_va.{node.attr} if type(_va := ")
+        self.visit(node.node, frame)
+        self.write(f") in view_has_{node.attr} else environment.getattr(_va, {node.attr!r}))")
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
@@ -194,6 +212,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 
 _VIEW_FIELDS: dict[type, frozenset[str]] = {}
+_VIEW_HAS: dict[str, frozenset[type]] = {}
 
 
 def _register_view_types() -> None:
@@ -206,6 +225,8 @@ def _register_view_types() -> None:
         if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == view.__name__:
             names = frozenset(f.name for f in dataclasses.fields(value) if not f.name.startswith("_"))
             _VIEW_FIELDS[value] = names
+            for name in names:
+                _VIEW_HAS[name] = _VIEW_HAS.get(name, frozenset()) | {value}
 
 
 @lru_cache(maxsize=16)

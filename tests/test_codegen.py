@@ -8,6 +8,7 @@ byte of every page as stock Jinja (with markupsafe.escape) would write it.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -15,12 +16,13 @@ import markupsafe
 import pytest
 from conftest import DEFAULT_CASE, MINIMAL
 from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import SecurityError
 
 from briefgen import render
 from briefgen.audiences import load_audiences
 from briefgen.errors import CaseInvalid
 from briefgen.loader import load_case
-from briefgen.view import build_view
+from briefgen.view import Cite, build_view
 
 
 class _Html:
@@ -96,7 +98,22 @@ TEMPLATES["child"] = (
 )
 TEMPLATES["base"] = "<html>{{ c }}{% block body %}base {{ a }}{% endblock %}{{ n }}</html>"
 TEMPLATES["includes"] = '{% include "runs" %}|{% include "loops" %}'
+# Fields of view classes read directly (briefgen.view.Cite here), and the same names on
+# other objects, in every place an expression can stand.
+TEMPLATES["view_fields"] = (
+    "{% macro m(c, d=cites[0].label) %}{{ c.label }}|{{ d }}{% endmacro %}"
+    "{% for c in cites if c.n > 1 %}{{ c.n }}:{{ c.label }}:{{ m(c) }}{% endfor %}"
+    "{% set t = cites[1].target %}{{ t }}"
+    "{% with a = cites[0].anchor %}{{ a }}{% endwith %}"
+    "{{ cites|map(attribute='label')|join(',') }}{{ other.label }}{{ other.n }}"
+    "{{ cites[0].label.upper() }}{{ cites[0].label|length }}"
+    "{{ (cites[0] if other.n else cites[1]).target }}"
+    "{% for x in [cites[0], other] %}{{ x.label }}{% endfor %}"
+)
+TEMPLATES["view_unsafe"] = "{{ cites[0].__class__ }}"
 DATA = {
+    "cites": [Cite(1, "note-1", "r1", "<One> & 'one'"), Cite(2, "note-2", "r2", "two")],
+    "other": SimpleNamespace(label="<not a view>", n=3),
     "a": "<script>&'\"",
     "b": markupsafe.Markup("<b>ok</b>"),
     "c": "plain text",
@@ -106,8 +123,9 @@ DATA = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"view_unsafe"}))
 def test_snippets_render_as_stock_jinja(name: str) -> None:
+    render.environment(())  # registers the view classes
     env = render._Sandbox(
         loader=jinja2.DictLoader(TEMPLATES),
         autoescape=True,
@@ -120,6 +138,30 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
     theirs = _stock(env).get_template(name).render(DATA)
     assert ours == theirs
     assert "<script>" not in ours or name in ("autoescape_off", "safe")
+
+
+def test_private_attributes_of_view_objects_stay_forbidden() -> None:
+    render.environment(())
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+    for e in (env, _stock(env)):
+        with pytest.raises(SecurityError, match="__class__"):
+            e.get_template("view_unsafe").render(DATA)
+
+
+def test_view_fields_are_read_without_the_sandbox_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    render.environment(())
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
+    asked: list[str] = []
+    real = render._Sandbox.getattr
+
+    def counting(self: Any, obj: Any, attribute: str) -> Any:
+        asked.append(attribute)
+        return real(self, obj, attribute)
+
+    monkeypatch.setattr(render._Sandbox, "getattr", counting)
+    out = env.from_string("{{ c.label }}{{ c.n }}{{ o.label }}").render(c=DATA["cites"][0], o=DATA["other"])
+    assert out == "&lt;One&gt; &amp; &#39;one&#39;1&lt;not a view&gt;"
+    assert asked == ["label"]  # only the object that is not a view object
 
 
 def test_runs_are_yielded_joined() -> None:
