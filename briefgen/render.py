@@ -82,7 +82,7 @@ class _JoiningCodeGenerator(CodeGenerator):
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         self._view_attrs: set[str] = set()
         super().visit_Template(node, frame)
-        self.writeline("from briefgen.render import escape_text, _VIEW_HAS")
+        self.writeline("from briefgen.render import escape_text, _escape_inner as escape_inner, _VIEW_HAS")
         for attr in sorted(self._view_attrs):
             self.writeline(f"view_has_{attr} = _VIEW_HAS[{attr!r}]")
 
@@ -102,9 +102,21 @@ class _JoiningCodeGenerator(CodeGenerator):
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
             super()._output_child_pre(node, frame, finalize)
             return
+        if finalize.src is None and _escape_inner is not None:
+            # A str (most values) straight to markupsafe's escaping: no call of ours.
+            self.write("(escape_inner(_ve) if type(_ve := ")
+            return
         self.write("escape_text(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        elif finalize.src is None and _escape_inner is not None:
+            self.write(") is str else escape_text(_ve))")
+        else:
+            super()._output_child_post(node, frame, finalize)
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         if frame.buffer is not None or len(node.nodes) < 2:
