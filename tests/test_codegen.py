@@ -110,6 +110,14 @@ TEMPLATES["view_fields"] = (
     "{{ (cites[0] if other.n else cites[1]).target }}"
     "{% for x in [cites[0], other] %}{{ x.label }}{% endfor %}"
 )
+TEMPLATES["macro_calls"] = (
+    "{% macro v(a, b=2) %}{{ a }}{{ b }}{{ varargs|join(',') }}{{ kwargs|dictsort|join(';') }}{% endmacro %}"
+    "{% for x in xs %}{{ v(x, 3, 4, k=5) }}{{ v(x) }}{% endfor %}"
+    "{% macro outer(f) %}[{{ f(1) }}]{% endmacro %}{{ outer(v) }}"
+    "{% macro wrap(f) %}<{{ f(2) }}|{{ caller(a) }}>{% endmacro %}"
+    "{% call(x) wrap(v) %}in call {{ x }}{% endcall %}{{ v.name }}{{ v.arguments|join }}"
+)
+TEMPLATES["macro_misuse"] = "{% macro v(a) %}{{ a }}{% endmacro %}{{ v(1, 2, 3) }}"
 TEMPLATES["view_unsafe"] = "{{ cites[0].__class__ }}"
 DATA = {
     "cites": [Cite(1, "note-1", "r1", "<One> & 'one'"), Cite(2, "note-2", "r2", "two")],
@@ -123,7 +131,7 @@ DATA = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"view_unsafe"}))
+@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"view_unsafe", "macro_misuse"}))
 def test_snippets_render_as_stock_jinja(name: str) -> None:
     render.environment(())  # registers the view classes
     env = render._Sandbox(
@@ -146,6 +154,16 @@ def test_private_attributes_of_view_objects_stay_forbidden() -> None:
     for e in (env, _stock(env)):
         with pytest.raises(SecurityError, match="__class__"):
             e.get_template("view_unsafe").render(DATA)
+
+
+def test_a_macro_called_wrongly_fails_as_in_stock_jinja() -> None:
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
+    messages = []
+    for e in (env, _stock(env)):
+        with pytest.raises(TypeError) as info:
+            e.get_template("macro_misuse").render(DATA)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "macro 'v'" in messages[0]
 
 
 def test_view_fields_are_read_without_the_sandbox_call(monkeypatch: pytest.MonkeyPatch) -> None:
