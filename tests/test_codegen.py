@@ -83,7 +83,10 @@ def _stock(env: jinja2.Environment) -> jinja2.Environment:
 
 TEMPLATES = {
     "runs": "<p id=\"{{ a }}\" title='{{ b }}'>{{ c }} and {{ n }}{{ m }}</p>",
-    "loops": "{% for x in xs %}<li>{{ loop.index }}: {{ x }}{% if not loop.last %}, {% endif %}</li>{% endfor %}",
+    "loops": "{% for x in xs %}<li>{{ loop.index }}: {{ x }}{% if not loop.last %}, {% endif %}</li>{% endfor %}"
+    "{% for x in xs %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.length }}"
+    "{{ loop.previtem if not loop.first }}{{ loop.nextitem if not loop.last }}{{ loop.depth }}{{ loop.cycle('a', 'b') }}{{ loop.changed(x) }}"
+    "{% for y in [1, 2] %}{{ loop.depth0 }}{{ loop.depth }}{% endfor %}{% endfor %}",
     "macro": "{% macro m(v) %}<i>{{ v }}</i>{{ v|upper }}{% endmacro %}{{ m(a) }} then {{ m(c) }}!",
     "set_block": "{% set s %}<b>{{ a }}</b>{{ c }}{% endset %}[{{ s }}][{{ s|length }}]",
     "filter_block": "{% filter upper %}x {{ a }} y {{ c }}{% endfilter %}",
