@@ -282,16 +282,17 @@ def environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     loaders.append(jinja2.PrefixLoader({"builtin": builtin}))
     if not _VIEW_FIELDS:
         _register_view_types()
-    env = _Sandbox(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    return env
+    return _Sandbox(loader=jinja2.ChoiceLoader(loaders), auto_reload=False, **ENV_OPTIONS)
+
+
+ENV_OPTIONS: dict[str, Any] = {
+    "autoescape": True,
+    "undefined": jinja2.StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+"""How briefgen's templates are read and rendered (whitespace control, escaping, strict names)."""
 
 
 def template_files(user_dirs: Sequence[Path] = ()) -> list[Path]:

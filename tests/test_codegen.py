@@ -70,14 +70,7 @@ def test_escape_text_gives_markupsafes_text(value: Any) -> None:
 def _stock(env: jinja2.Environment) -> jinja2.Environment:
     """The same sandbox, compiled by Jinja's own code generator."""
     stock_cls = type("_StockSandbox", (type(env),), {"code_generator_class": CodeGenerator})
-    stock = stock_cls(
-        loader=env.loader,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    stock: jinja2.Environment = stock_cls(loader=env.loader, **render.ENV_OPTIONS)
     return stock
 
 
@@ -137,14 +130,7 @@ DATA = {
 @pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"view_unsafe", "macro_misuse"}))
 def test_snippets_render_as_stock_jinja(name: str) -> None:
     render.environment(())  # registers the view classes
-    env = render._Sandbox(
-        loader=jinja2.DictLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
     ours = env.get_template(name).render(DATA)
     theirs = _stock(env).get_template(name).render(DATA)
     assert ours == theirs
@@ -153,14 +139,14 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
 
 def test_private_attributes_of_view_objects_stay_forbidden() -> None:
     render.environment(())
-    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
     for e in (env, _stock(env)):
         with pytest.raises(SecurityError, match="__class__"):
             e.get_template("view_unsafe").render(DATA)
 
 
 def test_a_macro_called_wrongly_fails_as_in_stock_jinja() -> None:
-    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
     messages = []
     for e in (env, _stock(env)):
         with pytest.raises(TypeError) as info:
@@ -171,7 +157,7 @@ def test_a_macro_called_wrongly_fails_as_in_stock_jinja() -> None:
 
 def test_view_fields_are_read_without_the_sandbox_call(monkeypatch: pytest.MonkeyPatch) -> None:
     render.environment(())
-    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
     asked: list[str] = []
     real = render._Sandbox.getattr
 
@@ -186,7 +172,7 @@ def test_view_fields_are_read_without_the_sandbox_call(monkeypatch: pytest.Monke
 
 
 def test_runs_are_yielded_joined() -> None:
-    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
     ours = list(env.get_template("runs").generate(DATA))
     theirs = list(_stock(env).get_template("runs").generate(DATA))
     assert len(ours) == 1 and len(theirs) > 5
