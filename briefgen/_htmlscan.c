@@ -40,7 +40,7 @@ static const char *const URL_ATTRS[] = {"href", "src", "srcset", "action", "form
 
 static int in_list(const char *const *list, const char *name) {
     for (; *list; list++)
-        if (strcmp(*list, name) == 0)
+        if ((*list)[0] == name[0] && strcmp(*list, name) == 0) /* (most names differ at once) */
             return 1;
     return 0;
 }
@@ -84,12 +84,28 @@ typedef struct {
 
 #define AT(t, i) PyUnicode_READ((t)->kind, (t)->data, (i))
 
+/* The first ``c`` (an ASCII character) at or after ``from``, or -1. */
 static Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from) {
     if (from >= t->n)
         return -1;
     if (t->kind == PyUnicode_1BYTE_KIND) {
         const char *p = memchr((const char *)t->data + from, (int)c, t->n - from);
         return p ? p - (const char *)t->data : -1;
+    }
+    if (t->kind == PyUnicode_2BYTE_KIND) {
+        /* A page with any character past U+00FF (a curly quote) is stored two bytes a
+         * character: look for the byte with memchr, then keep only a hit that is a
+         * whole character (at an even offset, the character equal to c). */
+        const Py_UCS2 *chars = (const Py_UCS2 *)t->data;
+        const char *bytes = (const char *)t->data, *end = bytes + 2 * t->n;
+        const char *p = bytes + 2 * from;
+        while ((p = memchr(p, (int)c, end - p)) != NULL) {
+            Py_ssize_t off = p - bytes;
+            if (off % 2 == 0 && chars[off / 2] == c)
+                return off / 2;
+            p++;
+        }
+        return -1;
     }
     for (Py_ssize_t i = from; i < t->n; i++)
         if (AT(t, i) == c)

@@ -464,6 +464,22 @@ def test_the_c_tokenizer_reads_every_width_of_text() -> None:
         assert html_problems(html) == reference_problems(html) == ["mismatched </body> (open: div)"]
 
 
+@pytest.mark.skipif(C_SCANNER is None, reason="briefgen._htmlscan was not built on this machine")
+def test_the_c_tokenizer_finds_delimiters_among_two_byte_characters() -> None:
+    """In two-byte text a delimiter is found by its byte: characters holding that byte
+    (U+013C, U+3C00 hold "<"'s; U+2222 '"''s; U+3E3E ">"'s) must not be taken for it."""
+    tricky = "\u013c\u3c00\u2222\u3e3e\u223c"
+    for i in range(len(tricky)):
+        text = tricky[i:] + tricky[:i]
+        html = CLEAN.replace(
+            "</body>",
+            f'<p id="t{text}" class="{text}">{text}<b>{text}</b>{text}</p><a href="#t{text}">{text}</a>'
+            f'<a href="#missing{text}">x</a><div></body>',
+        )
+        expected = [f"link to #missing{text} has no target", "mismatched </body> (open: div)"]
+        assert sorted(html_problems(html)) == sorted(reference_problems(html)) == sorted(expected)
+
+
 def test_the_c_tokenizer_is_built_where_a_compiler_is() -> None:
     import shutil
     import sysconfig
