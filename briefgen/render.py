@@ -20,6 +20,7 @@ import markupsafe
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -88,6 +89,8 @@ class _JoiningCodeGenerator(CodeGenerator):
         self._view_attrs: set[str] = set()
         super().visit_Template(node, frame)
         self.writeline("from briefgen.render import escape_text, _escape_inner as escape_inner, _VIEW_HAS")
+        self.writeline("from markupsafe import Markup as markup_type")
+        self.writeline("int_repr = int.__repr__")
         for attr in sorted(self._view_attrs):
             self.writeline(f"view_has_{attr} = _VIEW_HAS[{attr!r}]")
 
@@ -108,8 +111,9 @@ class _JoiningCodeGenerator(CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
             return
         if finalize.src is None and _escape_inner is not None:
-            # A str (most values) straight to markupsafe's escaping: no call of ours.
-            self.write("(escape_inner(_ve) if type(_ve := ")
+            # A str (most values) straight to markupsafe's escaping, an int as its digits,
+            # Markup (a macro's output) as it is: no call of ours (escape_text, inlined).
+            self.write("(escape_inner(_ve) if (_vt := type(_ve := ")
             return
         self.write("escape_text(")
         if finalize.src is not None:
@@ -119,7 +123,9 @@ class _JoiningCodeGenerator(CodeGenerator):
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
             super()._output_child_post(node, frame, finalize)
         elif finalize.src is None and _escape_inner is not None:
-            self.write(") is str else escape_text(_ve))")
+            self.write(
+                ")) is str else int_repr(_ve) if _vt is int else _ve if _vt is markup_type else escape_text(_ve))"
+            )
         else:
             super()._output_child_post(node, frame, finalize)
 
@@ -225,7 +231,19 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
             try:
-                return __obj(*args, **kwargs)
+                if (
+                    kwargs
+                    or len(args) != __obj._argument_count
+                    or __obj.caller
+                    or __obj.catch_kwargs
+                    or __obj.catch_varargs
+                    or (args and type(args[0]) is EvalContext)
+                ):
+                    return __obj(*args, **kwargs)
+                # Every argument given by position, no caller, no extras: Macro.__call__
+                # would pass them on as they are (tests/test_codegen.py compares).
+                rv = __obj._func(*args)
+                return str.__new__(markupsafe.Markup, rv) if __obj._default_autoescape else rv
             except StopIteration:
                 return __context.environment.undefined(
                     "value was undefined because a callable raised a StopIteration exception"

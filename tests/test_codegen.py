@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import markupsafe
 import pytest
 from conftest import DEFAULT_CASE, MINIMAL
@@ -115,6 +116,21 @@ TEMPLATES["macro_calls"] = (
     "{% macro wrap(f) %}<{{ f(2) }}|{{ caller(a) }}>{% endmacro %}"
     "{% call(x) wrap(v) %}in call {{ x }}{% endcall %}{{ v.name }}{{ v.arguments|join }}"
 )
+# Every way of calling a macro, for _Sandbox.call's shortcut (all arguments by position,
+# nothing else) and the way round it; the result's type shows in "~" (Markup escapes the
+# other side) and in an autoescape-off block.
+TEMPLATES["macro_forms"] = (
+    "{% macro p(x, y) %}<{{ x }}|{{ y }}>{% endmacro %}"
+    "{% macro d(x, y='<d>') %}{{ x }}{{ y }}{% endmacro %}"
+    "{% macro k(x) %}{{ x }}{{ kwargs|dictsort|join }}{% endmacro %}"
+    "{% macro v(x) %}{{ x }}{{ varargs|join }}{% endmacro %}"
+    "{% macro c(x) %}{{ x }}{{ caller() }}{% endmacro %}"
+    "{% macro n() %}<none>{% endmacro %}"
+    "{{ p(a, c) }}{{ p(a, y=c) }}{{ p(y=a, x=c) }}{{ d(a) }}{{ d(a, b) }}{{ k(a) }}{{ k(a, z=a) }}"
+    "{{ v(a) }}{{ v(a, a, b) }}{% call c(a) %}<in>{{ a }}{% endcall %}{{ n() }}"
+    "{{ p(a, c) ~ a }}{{ (p(a, c) ~ '<')|length }}{% for x in xs %}{{ p(x, loop.index) }}{{ n() ~ x }}{% endfor %}"
+    "{% autoescape false %}{{ p(a, c) ~ a }}{{ n() }}{% endautoescape %}"
+)
 TEMPLATES["macro_misuse"] = "{% macro v(a) %}{{ a }}{% endmacro %}{{ v(1, 2, 3) }}"
 TEMPLATES["view_unsafe"] = "{{ cites[0].__class__ }}"
 DATA = {
@@ -136,7 +152,17 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
     ours = env.get_template(name).render(DATA)
     theirs = _stock(env).get_template(name).render(DATA)
     assert ours == theirs
-    assert "<script>" not in ours or name in ("autoescape_off", "autoescape_volatile", "safe")
+    assert "<script>" not in ours or name in ("autoescape_off", "autoescape_volatile", "safe", "macro_forms")
+
+
+@pytest.mark.parametrize("name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields"])
+def test_macros_are_called_as_jinjas_own_sandbox_calls_them(name: str) -> None:
+    """_Sandbox.call calls a macro itself (all arguments by position) or through
+    Macro.__call__: either way the output is a plain Jinja sandbox's."""
+    render.environment(())
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
+    plain = jinja2.sandbox.ImmutableSandboxedEnvironment(loader=env.loader, **render.ENV_OPTIONS)
+    assert env.get_template(name).render(DATA) == plain.get_template(name).render(DATA)
 
 
 def test_private_attributes_of_view_objects_stay_forbidden() -> None:
