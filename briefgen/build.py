@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import CaseInvalid, FactError, UsageError
+from . import __version__, keep_until_exit
+from .errors import CaseInvalid, FactError, OutputError, UsageError
 from .output import AtomicFile, safe_name, write_atomic
+from .pagehelper import HelperFailed, PageHelper
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -191,6 +192,21 @@ def build(
     if not plan:
         return report
 
+    helper = _page_helper(plan)
+    try:
+        return _load_and_build(plan, options, progress, report, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _load_and_build(
+    plan: list[tuple[Path, str, str, Path, str]],
+    options: BuildOptions,
+    progress: Progress | None,
+    report: BuildReport,
+    helper: PageHelper | None,
+) -> BuildReport:
     # Validate everything first: a failing case writes nothing at all.
     from .audiences import load_audiences
     from .loader import load_case
@@ -211,11 +227,12 @@ def build(
             errors.extend(exc.errors)
     if errors:
         raise CaseInvalid(errors)
+    keep_until_exit((cases, previous))  # (a one-shot build exits without freeing them)
 
     # HTML first (fast, in this process); PDFs in worker processes; put in place only when all succeeded.
     ready: list[tuple[Output, list[bytes] | AtomicFile, str]] = []  # output, data (in pieces, or written), key
     try:
-        return _build_planned(plan, cases, previous, audiences, options, progress, report, ready)
+        return _build_planned(plan, cases, previous, audiences, options, progress, report, ready, helper)
     finally:
         for _, written, _ in ready:  # pages written but not put in place (a later one failed)
             if isinstance(written, AtomicFile):
@@ -231,6 +248,7 @@ def _build_planned(
     progress: Progress | None,
     report: BuildReport,
     ready: list[tuple[Output, list[bytes] | AtomicFile, str]],
+    helper: PageHelper | None,
 ) -> BuildReport:
     from .loader import gc_paused
     from .render import render_html, render_pieces
@@ -263,7 +281,7 @@ def _build_planned(
                     # Only the HTML file wants this page: rendered, checked, encoded and
                     # written a piece at a time, it is never held whole. It takes the place
                     # of the old file only once every output has succeeded.
-                    data = _checked_html(render_pieces(view, _user_dirs(options, aud)), path)
+                    data = _checked_html(render_pieces(view, _user_dirs(options, aud)), path, helper)
                     del view
                     out = Output(cases[case_dir].id, name, fmt, path, "built", time.perf_counter() - t0)
                     ready.append((out, data, key))
@@ -367,85 +385,52 @@ def _check_html(html: str, path: Path) -> None:
     _refuse(html_problems(html), path)
 
 
-OVERLAP_AFTER = 8 * 1024 * 1024
-"""Bytes of a page after which its self-check goes on in a helper process, beside the
-rendering, where the check's tokenizer in C was not built (in Python a large page's
-check costs as much as rendering it; in C a tenth, less than sending the page to a
-helper: 1000x analyst page, 35 s with the helper, 26 s without)."""
-
-
-def _checked_html(pieces: Iterable[str], path: Path) -> AtomicFile:
+def _checked_html(pieces: Iterable[str], path: Path, helper: PageHelper | None = None) -> AtomicFile:
     """The page written as UTF-8 to a temporary file next to ``path`` (put in place by
     :meth:`AtomicFile.commit`), self-checked as it comes (see :func:`_check_html`).
-    Once the page is large, and the check runs in Python alone, a forked helper takes
-    over the check from where it stands and runs it on another core while the rest is
-    rendered."""
+    With a ``helper`` (a large case: :func:`_page_helper`) the writing, hashing and
+    checking are the helper's, on another core, while this process renders."""
     from . import selfcheck
-    from .loader import can_fork
 
-    check = selfcheck.HtmlCheck()
-    overlap = not selfcheck.tokenizer_in_c() and (os.cpu_count() or 1) > 1
     out = AtomicFile(path)
-    size = 0
-    helper: _CheckHelper | None = None
     try:
-        for piece in pieces:
-            data = piece.encode("utf-8")
-            out.write(data)
-            if helper is not None:
-                helper.send(data)
-                continue
-            check.feed(piece)
-            size += len(data)
-            if overlap and size >= OVERLAP_AFTER and can_fork():
-                helper = _CheckHelper(check)
-        problems = check.problems() if helper is None else helper.problems()
+        if helper is not None:
+            helper.begin(out.temporary)
+            for piece in pieces:
+                helper.send(piece.encode("utf-8"))
+            sha, problems = helper.finish()
+            out.adopt(sha)
+        else:
+            check = selfcheck.HtmlCheck()
+            for piece in pieces:
+                out.write(piece.encode("utf-8"))
+                check.feed(piece)
+            problems = check.problems()
         _refuse(problems, path)
+    except HelperFailed as exc:
+        out.discard()
+        raise OutputError(f"{path}: not written: {exc}; run the build again") from None
     except BaseException:
         out.discard()
         raise
-    finally:
-        if helper is not None:
-            helper.close()
     return out
 
 
-class _CheckHelper:
-    """A forked process that continues an :class:`~briefgen.selfcheck.HtmlCheck` on the
-    pieces sent to it (UTF-8, through a pipe) and sends back the problems."""
+def _page_helper(plan: list[tuple[Path, str, str, Path, str]]) -> PageHelper | None:
+    """A page helper, started now (it is ready by the time the facts are loaded), when
+    the plan streams an HTML page of a large case; else None."""
+    from .loader import fact_files
+    from .pagehelper import MIN_CASE_BYTES, PageHelper
 
-    def __init__(self, check: Any) -> None:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        self.conn, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_check_in_helper, args=(check, theirs), daemon=True)
-        self.process.start()
-        theirs.close()
-
-    def send(self, data: bytes) -> None:
-        self.conn.send_bytes(data)
-
-    def problems(self) -> list[str]:
-        self.conn.send_bytes(b"")  # the end of the page
-        problems: list[str] = self.conn.recv()
-        return problems
-
-    def close(self) -> None:
-        self.conn.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():  # the page failed to render: the check is moot
-            self.process.kill()
-            self.process.join()
-
-
-def _check_in_helper(check: Any, conn: Any) -> None:
-    try:
-        while data := conn.recv_bytes():
-            check.feed(data.decode("utf-8"))
-        conn.send(check.problems())
-    except (EOFError, OSError, KeyboardInterrupt):  # the parent stopped early or was interrupted
-        pass
+    wanted = {(d, a) for d, a, fmt, _, _ in plan if fmt == "pdf"}
+    for case_dir in dict.fromkeys(d for d, a, fmt, _, _ in plan if fmt == "html" and (d, a) not in wanted):
+        try:
+            size = sum(f.stat().st_size for f in fact_files(case_dir))
+        except OSError:
+            continue  # the load names the problem
+        if size >= MIN_CASE_BYTES:
+            return PageHelper.start()
+    return None
 
 
 def _refuse(problems: list[str], path: Path) -> None:

@@ -193,9 +193,27 @@ def _load(root: Path, *, models: bool) -> _Loaded:
             validated[kind].append((Document(shown, None, source=source), None, _index_of(result)))
         entries = []
 
+    # Large files that validated before, with this engine: their models come from the
+    # cache (validating a file depends on nothing but its bytes and that code), the
+    # others are parsed (in worker processes when large) and validated.
+    stored: dict[str, BaseModel] = {}
+    for entry in entries:
+        kind, shown, raw, digest = entry
+        if shown in known:
+            model = parsecache.get_models(digest, len(raw), kind, FILE_KINDS[kind])
+            if model is not None:
+                stored[shown] = model
+                entry[2] = b""
+    parsed = _parse_all([e for e in entries if e[1] not in stored])
     field_sets: dict[frozenset[str], set[str]] = {}
-    for entry, doc in zip(entries, _parse_all(entries), strict=True):
+    for entry in entries:
         kind, shown, size, digest = entry[0], entry[1], len(entry[2]), entry[3]
+        if shown in stored:
+            validated[kind].append(
+                (Document(shown, None, source=(path_of[shown], digest)), stored.pop(shown), known[shown])
+            )
+            continue
+        doc = next(parsed)
         entry[2] = b""  # parsed: its bytes are no longer needed here
         if isinstance(doc, CaseInvalid):
             errors.extend(doc.errors)
@@ -209,6 +227,7 @@ def _load(root: Path, *, models: bool) -> _Loaded:
             if index is None:
                 index = index_file(kind, valid)
                 parsecache.put_index(digest, size, kind, index)
+            parsecache.put_models(digest, size, kind, valid)
             validated[kind].append((doc, valid, index))
         # From here on only the marks are needed (found again from the file's text when an
         # error must be located): let the raw data go, which halves a large case's memory;

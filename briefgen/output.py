@@ -108,6 +108,7 @@ class AtomicFile:
         self._tmp = tmp
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
+        self._adopted = ""
 
     def write(self, data: bytes) -> None:
         assert self._file is not None, "write after commit or discard"
@@ -120,7 +121,17 @@ class AtomicFile:
 
     @property
     def sha256(self) -> str:
-        return self._digest.hexdigest()
+        return self._adopted or self._digest.hexdigest()
+
+    @property
+    def temporary(self) -> Path:
+        """The temporary file, for another process to write (see :meth:`adopt`)."""
+        return Path(self._tmp)
+
+    def adopt(self, sha256: str) -> None:
+        """The temporary file was written (and fsynced) by another process, the page
+        helper (:mod:`briefgen.pagehelper`), whose digest of it was ``sha256``."""
+        self._adopted = sha256
 
     def commit(self) -> None:
         assert self._file is not None, "commit after commit or discard"

@@ -33,9 +33,11 @@ import pickle
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
+
+T = TypeVar("T")
 
 MIN_BYTES = 256 * 1024
 """Smaller files parse in a few milliseconds: they are not cached."""
@@ -60,6 +62,10 @@ def _entry(folder: Path, digest: str) -> Path:
 
 def _index_entry(folder: Path, digest: str, kind: str) -> Path:
     return folder / "index" / digest[:2] / f"{digest}.{kind}.{engine_key()}.pickle"
+
+
+def _models_entry(folder: Path, digest: str, kind: str) -> Path:
+    return folder / "models" / digest[:2] / f"{digest}.{kind}.{engine_key()}.pickle"
 
 
 @cache
@@ -91,15 +97,34 @@ class _DataOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"a cache entry may hold only data, not {module}.{name}")
 
 
-def _read(path: Path) -> Any | None:
+_DATES = frozenset({"date", "datetime", "time", "timedelta", "timezone"})
+
+
+class _ModelsOnly(pickle.Unpickler):
+    """Data, and instances of briefgen's own models (and dates): the classes a validated
+    fact file is made of, and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "datetime" and name in _DATES:
+            return super().find_class(module, name)
+        if module.startswith(f"{__package__}.models.") and "." not in name:
+            from pydantic import BaseModel
+
+            found = super().find_class(module, name)
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                return found
+        raise pickle.UnpicklingError(f"a models entry may not hold {module}.{name}")
+
+
+def _read(path: Path, reader: type[pickle.Unpickler] = _DataOnly) -> Any | None:
     try:
         with open(path, "rb") as fh:
-            data = _DataOnly(io.BufferedReader(fh, 1 << 20)).load()
+            data = reader(io.BufferedReader(fh, 1 << 20)).load()
     except FileNotFoundError:
         return None
     except Exception:  # a damaged or foreign entry: ignore it (the next put replaces it)
         return None
-    if not isinstance(data, dict):
+    if reader is _DataOnly and not isinstance(data, dict):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: trimmed last
@@ -169,6 +194,21 @@ def put_index_pickled(digest: str, size: int, kind: str, blob: bytes) -> None:
     folder = cache_dir() if size >= MIN_BYTES else None
     if folder is not None:
         _write_blob(folder, _index_entry(folder, digest, kind), blob)
+
+
+def get_models(digest: str, size: int, kind: str, model: type[T]) -> T | None:
+    """The validated model of a file (of ``kind``, whose model is ``model``) stored by
+    :func:`put_models`, or None."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    found = None if folder is None else _read(_models_entry(folder, digest, kind), _ModelsOnly)
+    return found if type(found) is model else None
+
+
+def put_models(digest: str, size: int, kind: str, valid: Any) -> None:
+    """Store the validated model of a file (never fails, as :func:`put`)."""
+    folder = cache_dir() if size >= MIN_BYTES else None
+    if folder is not None:
+        _write(folder, _models_entry(folder, digest, kind), valid)
 
 
 def _trim(folder: Path) -> None:

@@ -74,6 +74,8 @@ def test_errors_are_located_the_same_from_the_cache(cache: Path, case_copy: Path
 
 def test_a_damaged_or_hostile_entry_is_ignored(cache: Path, case_copy: Path) -> None:
     expected = dump(case_copy)
+    for stored in entries(cache, "models"):
+        stored.unlink()  # so that the parsed data is read again
     paths = entries(cache)
     assert paths
     paths[0].write_bytes(paths[0].read_bytes()[:10])  # truncated
@@ -83,6 +85,83 @@ def test_a_damaged_or_hostile_entry_is_ignored(cache: Path, case_copy: Path) -> 
     assert dump(case_copy) == expected
     assert not marker.exists()
     assert dump(case_copy) == expected  # and the bad entries were replaced
+
+
+def test_a_second_load_takes_the_validated_models_from_the_cache(
+    cache: Path, default_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that validated is validated once: the next load of the same bytes, by the
+    same code, takes its models from the cache, and the page is the same."""
+    from briefgen.audiences import load_audiences
+    from briefgen.render import render_html
+    from briefgen.view import build_view
+
+    first = load_case(default_copy)
+    n = len(list(default_copy.glob("*.yaml")))
+    assert len(entries(cache, "models")) == n
+    validated: list[str] = []
+    real = loader._validate
+
+    def spy(kind: str, doc: loader.Document) -> object:
+        validated.append(Path(doc.path).name)
+        return real(kind, doc)
+
+    monkeypatch.setattr(loader, "_validate", spy)
+    second = load_case(default_copy)
+    assert validated == []
+    for kind in loader.ITEM_KINDS:
+        a, b = getattr(first, kind), getattr(second, kind)
+        assert a == b, kind
+        assert [i.model_fields_set for i in a] == [i.model_fields_set for i in b], kind
+    assert first.info == second.info and first.fingerprint == second.fingerprint
+    aud = load_audiences()["analyst"]
+    assert render_html(build_view(second, aud)) == render_html(build_view(first, aud))
+    events = default_copy / "events.yaml"
+    events.write_text(events.read_text(encoding="utf-8") + "\n# changed bytes\n", encoding="utf-8")
+    load_case(default_copy)
+    assert validated == ["events.yaml"]  # only the file that changed
+
+
+def test_errors_are_found_in_a_file_whose_models_came_from_the_cache(
+    cache: Path, case_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source renamed in one file leaves citations dangling in files whose models come
+    from the cache: each error names its place there, as a load without the cache does."""
+    load_case(case_copy)
+    sources = case_copy / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    assert "id: s1\n" in text
+    sources.write_text(text.replace("id: s1\n", "id: s1-renamed\n", 1), encoding="utf-8")
+    cached = errors_of(case_copy)
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    assert cached == errors_of(case_copy)
+    assert any("motives.yaml:" in e and ":0:0:" not in e for e in cached), cached
+
+
+def test_a_forged_models_entry_is_not_trusted(cache: Path, case_copy: Path) -> None:
+    """Only briefgen's own model classes (and dates) come out of a models entry, and only
+    as the model of the file's kind: anything else is ignored and the file is loaded."""
+    expected = dump(case_copy)
+    stored = entries(cache, "models")
+    assert len(stored) >= 3
+    marker = case_copy.parent / "pwned"
+    stored[0].write_bytes(pickle.dumps(_Hostile(str(marker))))
+    other = next(p for p in stored[1:] if p.name.split(".")[1] != stored[2].name.split(".")[1])
+    stored[2].write_bytes(other.read_bytes())  # a valid model, of another kind
+    assert dump(case_copy) == expected
+    assert not marker.exists()
+    with pytest.raises(pickle.UnpicklingError):
+        parsecache._ModelsOnly(__import__("io").BytesIO(pickle.dumps(Path("x")))).load()
+
+
+def test_models_from_other_code_are_not_used(cache: Path, case_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_case(case_copy)
+    monkeypatch.setattr(parsecache, "engine_key", lambda: "another-engine")
+    validated: list[str] = []
+    real = loader._validate
+    monkeypatch.setattr(loader, "_validate", lambda kind, doc: validated.append(kind) or real(kind, doc))
+    load_case(case_copy)
+    assert len(validated) == len(list(case_copy.glob("*.yaml")))
 
 
 class _Hostile:
@@ -296,22 +375,22 @@ def test_a_pdf_with_too_many_objects_for_one_object_stream_opens_everywhere(
 
 @pytest.fixture(params=["inline", "helper"])
 def overlap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The self-check of a streamed page runs here, or (as for a large page where the
-    tokenizer in C was not built) in a forked helper process from the first piece on."""
-    from briefgen import build as build_module
-    from briefgen import selfcheck
+    """A streamed page is written and self-checked here, or (as for a large case) by the
+    page helper process, beside the rendering."""
+    from briefgen import pagehelper
 
     if request.param == "helper":
-        monkeypatch.setattr(build_module, "OVERLAP_AFTER", 0)
-        monkeypatch.setattr(selfcheck, "_fast", None)
+        monkeypatch.setattr(pagehelper, "MIN_CASE_BYTES", 0)
         started: list[int] = []
-        real = build_module._CheckHelper.__init__
+        real = pagehelper.PageHelper.start.__func__  # type: ignore[attr-defined]
 
-        def init(self: object, check: object) -> None:
+        def start(cls: type[pagehelper.PageHelper]) -> pagehelper.PageHelper | None:
+            helper = real(cls)
+            assert helper is not None
             started.append(1)
-            real(self, check)  # type: ignore[arg-type]
+            return helper  # type: ignore[no-any-return]
 
-        monkeypatch.setattr(build_module._CheckHelper, "__init__", init)
+        monkeypatch.setattr(pagehelper.PageHelper, "start", classmethod(start))
         request.addfinalizer(lambda: started or pytest.fail("the helper never started"))
     return str(request.param)
 
@@ -357,7 +436,7 @@ def test_a_page_that_fails_the_self_check_is_not_written(
 
 
 def test_streamed_pages_are_put_in_place_only_when_every_output_succeeded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overlap: str
 ) -> None:
     """Streamed pages go to temporary files as they render; when a later output fails,
     they are removed and the earlier outputs stay as they were."""
@@ -384,6 +463,123 @@ def test_streamed_pages_are_put_in_place_only_when_every_output_succeeded(
     assert [len(t) for t in temps_seen] == [0, 1, 2], "pages were not written as they rendered"
     assert {p: p.read_bytes() for p in pages} == before
     assert not list(pages[0].parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def _frame(kind: bytes, data: bytes = b"") -> bytes:
+    return kind + len(data).to_bytes(8, "big") + data
+
+
+def test_the_page_helper_writes_hashes_and_checks_each_page(tmp_path: Path) -> None:
+    import hashlib
+    import io
+    import json
+
+    from briefgen.pagehelper import serve
+
+    good, bad = tmp_path / "good.tmp", tmp_path / "bad.tmp"
+    good.write_bytes(b"left over from before")  # (the helper writes the file from its start)
+    bad.touch()
+    pieces = ['<p id="a">caf\u00e9 ', '\u201cquoted\u201d</p><a href="#a">back</a>']
+    wire = _frame(b"P", bytes(good)) + b"".join(_frame(b"D", p.encode()) for p in pieces) + _frame(b"E")
+    wire += _frame(b"P", bytes(bad)) + _frame(b"D", b"<p><script>x</script></p>") + _frame(b"E")
+    wire += _frame(b"P", bytes(tmp_path)) + _frame(b"D", b"<p>x</p>") + _frame(b"E")  # not a file
+    out = io.BytesIO()
+    serve(io.BytesIO(wire), out)
+    first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
+    page = "".join(pieces).encode()
+    assert good.read_bytes() == page
+    assert first == {"sha256": hashlib.sha256(page).hexdigest(), "problems": []}
+    assert any("<script>" in p for p in second["problems"])
+    assert third == {"error": "Is a directory"}
+
+
+def test_closing_the_page_helper_closes_each_descriptor_once(tmp_path: Path) -> None:
+    """A descriptor closed twice closes whatever file took its number in between (a
+    build's next page, in a long-running watch or serve)."""
+    import gc
+
+    from briefgen.pagehelper import PageHelper
+
+    helper = PageHelper.start()
+    assert helper is not None
+    numbers = {helper._in, helper._out.fileno()}
+    helper.close()
+    files = [open(tmp_path / f"page-{i}", "wb") for i in range(4)]  # noqa: SIM115
+    try:
+        reused = [fh for fh in files if fh.fileno() in numbers]
+        if not reused:
+            pytest.skip("the descriptors' numbers were not reused")
+        del helper
+        gc.collect()
+        for fh in reused:
+            fh.write(b"x")
+            fh.flush()  # fails (EBADF) if the helper's pipe was closed again
+    finally:
+        for fh in files:
+            fh.close()
+
+
+def test_a_page_helper_that_stops_costs_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen import pagehelper
+    from briefgen.build import BuildOptions, build
+    from briefgen.errors import OutputError
+
+    out = tmp_path / "out"
+    build([MINIMAL], BuildOptions(out=out, formats=("html",)))
+    pages = sorted(out.rglob("*.html"))
+    before = {p: p.read_bytes() for p in pages}
+    monkeypatch.setattr(pagehelper, "MIN_CASE_BYTES", 0)
+    real = pagehelper.PageHelper.begin
+
+    def begin_then_die(self: pagehelper.PageHelper, tmp: Path) -> None:
+        real(self, tmp)
+        self.process.kill()
+        self.process.wait()
+
+    monkeypatch.setattr(pagehelper.PageHelper, "begin", begin_then_die)
+    with pytest.raises(OutputError, match="page helper stopped.*run the build again"):
+        build([MINIMAL], BuildOptions(out=out, formats=("html",), force=True))
+    assert {p: p.read_bytes() for p in pages} == before
+    assert not list(pages[0].parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_a_page_the_helper_cannot_write_is_an_output_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen import output, pagehelper
+    from briefgen.build import BuildOptions, build
+    from briefgen.errors import OutputError
+
+    monkeypatch.setattr(pagehelper, "MIN_CASE_BYTES", 0)
+    monkeypatch.setattr(output.AtomicFile, "temporary", property(lambda self: tmp_path))
+    with pytest.raises(OutputError, match="cannot write: Is a directory"):
+        build([MINIMAL], BuildOptions(out=tmp_path / "out", formats=("html",)))
+    assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_the_command_line_exits_without_freeing_yet_loses_no_output(tmp_path: Path) -> None:
+    """``briefgen`` ends a one-shot command with os._exit, leaving the case it kept to
+    the operating system: what it printed (to a pipe, so buffered) and wrote is all there.
+    Called in-process (tests, library users) nothing is kept."""
+    from conftest import run_cli
+
+    import briefgen
+    from briefgen import cli
+
+    done = run_cli("build", str(MINIMAL), "--format", "html", "--out", str(tmp_path / "a"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("3 outputs built"), done.stdout
+    assert len(list((tmp_path / "a").rglob("*.html"))) == 3
+    assert cli.main(["build", "-q", str(MINIMAL), "--format", "html", "--out", str(tmp_path / "b")]) == 0
+    assert briefgen._KEPT == []
+    kept: list[object] = []
+    real = briefgen.keep_until_exit
+    briefgen.ONE_SHOT = True
+    try:
+        real(kept)
+        assert [kept] == briefgen._KEPT
+    finally:
+        briefgen.ONE_SHOT = False
+        briefgen._KEPT.clear()
 
 
 def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
