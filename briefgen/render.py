@@ -23,6 +23,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import missing
 
 from .errors import CaseInvalid, FactError
 from .paths import builtin_templates_dir
@@ -90,6 +91,7 @@ class _JoiningCodeGenerator(CodeGenerator):
         super().visit_Template(node, frame)
         self.writeline("from briefgen.render import escape_text, _escape_inner as escape_inner, _VIEW_HAS")
         self.writeline("from markupsafe import Markup as markup_type")
+        self.writeline("from briefgen.render import loop_context as LoopContext")
         self.writeline("int_repr = int.__repr__")
         for attr in sorted(self._view_attrs):
             self.writeline(f"view_has_{attr} = _VIEW_HAS[{attr!r}]")
@@ -275,6 +277,62 @@ _LOOP_DATA = frozenset(
 """The data of Jinja's ``loop`` variable (properties; its methods go through the sandbox)."""
 
 
+class _SequenceLoop(LoopContext):
+    """Jinja's ``loop`` over a list or tuple (nearly every loop of a briefing): the same
+    values as LoopContext gives, read by position. LoopContext walks an iterator, one
+    method call per item, and peeks ahead for ``loop.last``; here the items come from a
+    generator and ``last``/``nextitem``/``previtem`` are read from the sequence, which a
+    template cannot change (the sandbox is immutable). tests/test_codegen.py compares
+    every property, recursion and ``cycle``/``changed`` with LoopContext's."""
+
+    def __init__(
+        self,
+        iterable: Sequence[Any],
+        undefined: type[jinja2.Undefined],
+        recurse: Any = None,
+        depth0: int = 0,
+    ) -> None:
+        self._iterable = iterable
+        self._undefined = undefined
+        self._recurse = recurse
+        self.depth0 = depth0
+        self._items = iterable
+        self._length = self._size = len(iterable)
+
+    def __iter__(self) -> Iterator[tuple[Any, LoopContext]]:  # type: ignore[override]
+        return self._walk()
+
+    def _walk(self) -> Iterator[tuple[Any, LoopContext]]:
+        for i, item in enumerate(self._items):
+            self.index0 = i
+            yield item, self
+
+    def _peek_next(self) -> Any:
+        i = self.index0 + 1
+        return self._items[i] if i < self._size else missing
+
+    @property
+    def last(self) -> bool:
+        return self.index0 + 1 >= self._size
+
+    def __repr__(self) -> str:
+        return f"<LoopContext {self.index}/{self.length}>"
+
+    @property
+    def previtem(self) -> Any:
+        if self.index0 <= 0:
+            return self._undefined("there is no previous item")
+        return self._items[self.index0 - 1]
+
+
+def loop_context(iterable: Any, undefined: type[jinja2.Undefined], recurse: Any = None, depth0: int = 0) -> LoopContext:
+    """What compiled templates call for ``LoopContext(...)``: a :class:`_SequenceLoop`
+    over a list or tuple, Jinja's own LoopContext over anything else."""
+    if type(iterable) is list or type(iterable) is tuple:
+        return _SequenceLoop(iterable, undefined, recurse, depth0)
+    return LoopContext(iterable, undefined, recurse, depth0)
+
+
 def _register_view_types() -> None:
     """Map each dataclass of the view model to its field names, and Jinja's ``loop`` to
     its data (see ``_Sandbox.getattr`` and ``_JoiningCodeGenerator.visit_Getattr``)."""
@@ -286,6 +344,7 @@ def _register_view_types() -> None:
         if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == view.__name__:
             _VIEW_FIELDS[value] = frozenset(f.name for f in dataclasses.fields(value) if not f.name.startswith("_"))
     _VIEW_FIELDS[LoopContext] = _LOOP_DATA
+    _VIEW_FIELDS[_SequenceLoop] = _LOOP_DATA
     for cls, names in _VIEW_FIELDS.items():
         for name in names:
             _VIEW_HAS[name] = _VIEW_HAS.get(name, frozenset()) | {cls}

@@ -450,6 +450,7 @@ class _Builder:
         self.profile = audience.profile
         self.limit = MARKING_ORDER[self.profile.marking]
         self.default_marking = case.info.marking
+        self.default_level = MARKING_ORDER[self.default_marking]
         self.sections = [s for s in self.profile.sections]
         self.use_endnotes = "endnotes" in self.sections
         self.use_sources = "sources" in self.sections
@@ -504,83 +505,101 @@ class _Builder:
         return label
 
     def cites(self, citations: Iterable[Citation]) -> list[Cite]:
+        # (Run for every citation of every item shown: a large case's hottest loop.)
         out: list[Cite] = []
         seen: set[int] = set()
-        for c in citations:
-            if c.source not in self.sources:
-                continue
-            self.anchor_count += 1
-            anchor = f"r{self.anchor_count}"
-            if self.use_endnotes:
-                key = (c.source, c.excerpt)
-                note = self.endnotes.get(key)
-                if note is None:
-                    n = len(self.endnotes) + 1
-                    src = self.sources[c.source]
-                    note = Endnote(
-                        n=n,
-                        anchor=f"note-{n}",
-                        source_id=c.source,
-                        source_label=self._source_label(c.source),
-                        source_anchor=f"src-{c.source}" if self.use_sources else "",
-                        excerpt=c.excerpt,
-                        credibility=c.credibility,
-                        credibility_label=CREDIBILITY_LABELS[c.credibility],
-                        reliability=src.reliability,
-                    )
-                    self.endnotes[key] = note
-                if note.n in seen:
+        sources = self.sources
+        count = self.anchor_count
+        if self.use_endnotes:
+            endnotes, labels = self.endnotes, self._cite_labels
+            for c in citations:
+                source = c.source
+                if source not in sources:
                     continue
-                seen.add(note.n)
-                note.backrefs.append(anchor)
-                label = self._cite_labels.get((note.n, c.credibility))
-                if label is None:
-                    grade = src_grade(self.sources[c.source].reliability, c.credibility)
-                    label = f"{note.source_label} ({grade}): “{_clip(c.excerpt)}”"
-                    self._cite_labels[(note.n, c.credibility)] = label
-                out.append(Cite(note.n, note.anchor, anchor, label))
-            elif self.use_sources:
-                n = self.source_order[c.source]
+                count += 1
+                anchor = f"r{count}"
+                excerpt, credibility = c.excerpt, c.credibility
+                note = endnotes.get((source, excerpt))
+                if note is None:
+                    n = len(endnotes) + 1
+                    note = endnotes[(source, excerpt)] = Endnote(
+                        n,
+                        f"note-{n}",
+                        source,
+                        self._source_label(source),
+                        f"src-{source}" if self.use_sources else "",
+                        excerpt,
+                        credibility,
+                        CREDIBILITY_LABELS[credibility],
+                        sources[source].reliability,
+                    )
+                n = note.n
                 if n in seen:
                     continue
                 seen.add(n)
-                out.append(Cite(n, f"src-{c.source}", anchor, self._source_label(c.source)))
+                note.backrefs.append(anchor)
+                label = labels.get((n, credibility))
+                if label is None:
+                    grade = src_grade(sources[source].reliability, credibility)
+                    label = labels[(n, credibility)] = f"{note.source_label} ({grade}): “{_clip(excerpt)}”"
+                out.append(Cite(n, note.anchor, anchor, label))
+        elif self.use_sources:
+            order = self.source_order
+            for c in citations:
+                source = c.source
+                if source not in sources:
+                    continue
+                count += 1
+                n = order[source]
+                if n in seen:
+                    continue
+                seen.add(n)
+                out.append(Cite(n, f"src-{source}", f"r{count}", self._source_label(source)))
+        else:
+            count += sum(1 for c in citations if c.source in sources)
+        self.anchor_count = count
         return out
 
     def meta(self, item: Item, anchor_prefix: str) -> Meta | None:
         """Meta for an item, or None when this audience may not see it."""
-        if not self._ok(item.marking):
+        # (_ok, _released_citations and _take, inlined: this runs for every item.)
+        marking = item.marking or self.default_marking
+        level = MARKING_ORDER[marking]
+        if level > self.limit:
             return None
-        citations = self._released_citations(item.citations)
+        sources = self.sources
+        citations = [c for c in item.citations if c.source in sources]
         if not citations:
             return None
-        self._take(item.marking, item.id)
+        if level > self.max_marking:
+            self.max_marking = level
+        if item.id:
+            self.included.append(item.id)
+        profile = self.profile
         ver = None
-        if self.profile.show_verification:
+        if profile.show_verification:
             v = item.verification
             ver = VerificationView(
                 v.status,
-                v.checked_by if self.profile.show_checkers else None,
+                v.checked_by if profile.show_checkers else None,
                 v.checked_on.isoformat() if v.checked_on else None,
-                v.note if self.profile.show_notes else None,
+                v.note if profile.show_notes else None,
             )
-        distinct = {c.source for c in citations}
         single = None
-        if len(distinct) == 1:
-            only = self.sources[next(iter(distinct))]
-            if only.reliability in WEAK_RELIABILITY:
-                single = f"Single source, graded {only.reliability}"
+        first = citations[0].source
+        if all(c.source == first for c in citations):
+            reliability = sources[first].reliability
+            if reliability in WEAK_RELIABILITY:
+                single = f"Single source, graded {reliability}"
         return Meta(
-            id=item.id,
-            anchor=f"{anchor_prefix}-{item.id}",
-            cites=self.cites(citations),
-            marking=self._marking(item.marking),
-            verification=ver,
-            note=item.note if self.profile.show_notes else None,
-            single_source=single,
-            flag_marking=item.marking
-            if item.marking and MARKING_ORDER[item.marking] > MARKING_ORDER[self.default_marking]
-            else None,
+            item.id,
+            f"{anchor_prefix}-{item.id}",
+            self.cites(citations),
+            marking,
+            ver,
+            item.note if profile.show_notes else None,
+            single,
+            item.marking if item.marking and level > self.default_level else None,
         )
 
     def paragraphs(self, narratives: Sequence[Any], prefix: str) -> list[Paragraph]:
@@ -743,12 +762,15 @@ class _Builder:
         for v in views.values():
             if v.mirror and v.mirror[0][3:] not in views:
                 v.mirror = None
+        grouped: dict[tuple[str, str], list[MotiveView]] = {}
+        for v in views.values():
+            grouped.setdefault((v.category, v.party.id), []).append(v)
         rows = []
         for cat, label in CATEGORY_LABELS.items():
             cells: list[list[MotiveView]] = []
             hidden = 0
             for p in self.parties:
-                cell = [v for v in views.values() if v.category == cat and v.party.id == p.id]
+                cell = grouped.get((cat, p.id), [])
                 cell.sort(key=lambda v: -v.salience_level)
                 if self.summary and len(cell) > self.profile.summary_limit:
                     hidden += len(cell) - self.profile.summary_limit
@@ -763,9 +785,10 @@ class _Builder:
                 if v.mirror and v.mirror[0] not in shown:
                     v.mirror = ("", v.mirror[1], v.mirror[2])
         by_party = []
+        category_order = {c: i for i, c in enumerate(CATEGORY_LABELS)}
         for p in self.parties:
             items = [v for v in views.values() if v.party.id == p.id]
-            items.sort(key=lambda v: (-v.salience_level, list(CATEGORY_LABELS).index(v.category)))
+            items.sort(key=lambda v: (-v.salience_level, category_order[v.category]))
             if items:
                 by_party.append(PartyMotives(p, items))
         return rows, by_party

@@ -81,6 +81,18 @@ TEMPLATES = {
     "{% for x in xs %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.length }}"
     "{{ loop.previtem if not loop.first }}{{ loop.nextitem if not loop.last }}{{ loop.depth }}{{ loop.cycle('a', 'b') }}{{ loop.changed(x) }}"
     "{% for y in [1, 2] %}{{ loop.depth0 }}{{ loop.depth }}{% endfor %}{% endfor %}",
+    # Loops over a list or tuple take render._SequenceLoop, others Jinja's LoopContext.
+    "loops_more": "{% for x in tree recursive %}<{{ loop.depth }}:{{ x.name }}:{{ loop.index }}/{{ loop.length }}"
+    "{{ loop.last }}{{ loop.previtem.name if not loop.first }}{{ loop.nextitem.name if not loop.last }}"
+    "{% if x.children %}{{ loop(x.children) }}{% endif %}>{% endfor %}"
+    "{% for x in pair %}{{ loop.revindex }}{{ loop.nextitem is defined }}{{ loop.nextitem if not loop.last }}{{ loop.previtem is defined }}{% endfor %}"
+    "{% for x in xs if x %}{{ loop.index }}{{ loop.last }}{{ loop.length }}{% endfor %}"
+    "{% for x in 'abc' %}{{ loop.last }}{{ loop.nextitem is defined }}{% endfor %}"
+    "{% for k, v in mapping|dictsort %}{{ loop.first }}{{ k }}{{ v }}{% endfor %}"
+    "{% for x in [] %}never{% else %}empty{{ xs|length }}{% endfor %}"
+    "{% for x in xs %}{% for y in pair %}{{ loop.index }}{{ loop.previtem is defined }}{% endfor %}"
+    "{{ loop.index }}{{ loop.changed(x is none) }}{{ loop.cycle(1, 2, 3) }}{% endfor %}"
+    "{% for x in xs %}{{ loop }}{% endfor %}",
     "macro": "{% macro m(v) %}<i>{{ v }}</i>{{ v|upper }}{% endmacro %}{{ m(a) }} then {{ m(c) }}!",
     "set_block": "{% set s %}<b>{{ a }}</b>{{ c }}{% endset %}[{{ s }}][{{ s|length }}]",
     "filter_block": "{% filter upper %}x {{ a }} y {{ c }}{% endfilter %}",
@@ -142,6 +154,18 @@ DATA = {
     "n": 42,
     "m": -1,
     "xs": ["<x>", 3, markupsafe.Markup("<y/>"), None],
+    "pair": ("<first>", "second"),
+    "mapping": {"b": 2, "a": "<1>"},
+    "tree": [
+        {
+            "name": "a",
+            "children": [
+                {"name": "a1", "children": []},
+                {"name": "<a2>", "children": ({"name": "t", "children": []},)},
+            ],
+        },
+        {"name": "b", "children": []},
+    ],
 }
 
 
@@ -155,7 +179,9 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
     assert "<script>" not in ours or name in ("autoescape_off", "autoescape_volatile", "safe", "macro_forms")
 
 
-@pytest.mark.parametrize("name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields"])
+@pytest.mark.parametrize(
+    "name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields", "loops", "loops_more"]
+)
 def test_macros_are_called_as_jinjas_own_sandbox_calls_them(name: str) -> None:
     """_Sandbox.call calls a macro itself (all arguments by position) or through
     Macro.__call__: either way the output is a plain Jinja sandbox's."""
