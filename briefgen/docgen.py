@@ -190,7 +190,8 @@ def _cell(text: str) -> str:
 
 
 def _doc(obj: Any) -> str:
-    doc = obj.__dict__.get("__doc__") or ""
+    # (A class's own docstring, not one it inherits; a function keeps its docstring elsewhere.)
+    doc = (obj.__doc__ if inspect.isfunction(obj) else obj.__dict__.get("__doc__")) or ""
     return " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
 
 
@@ -279,7 +280,7 @@ def view_classes() -> list[type]:
         out.append(cls)
         hints = typing.get_type_hints(cls, vars(view))
         for f in dataclasses.fields(cls):
-            for sub in _dataclasses_in(hints[f.name]):
+            for sub in _dataclasses_in(hints[f.name]) if not f.name.startswith("_") else ():
                 walk(sub)
 
     walk(view.BriefingView)
@@ -383,7 +384,6 @@ VIEW_NOTES = {
     ("Cite", "n"): "The note's number.",
     ("Cite", "target"): "Anchor of the endnote (or source) it points to.",
     ("Cite", "anchor"): "The marker's own id, for the note's back-link.",
-    ("Cite", "label"): "Source, grade and excerpt, for a tooltip or a footnote.",
     ("VerificationView", "checked_by"): "Only when the profile has `show_checkers`.",
     ("VerificationView", "note"): "Only when the profile has `show_notes`.",
     ("JudgmentView", "number"): "KJ number, from 1.",
@@ -467,11 +467,16 @@ def view_reference_md() -> str:
             out += [doc, ""]
         out += ["| field | type | meaning |", "| --- | --- | --- |"]
         for f in dataclasses.fields(cls):
+            if f.name.startswith("_"):
+                continue  # not for templates (the sandbox refuses it)
             note = notes.get((cls.__name__, f.name), "")
             out.append(f"| `{f.name}` | {_cell(py_type_text(hints[f.name]))} | {_cell(note)} |")
         props = [n for n, v in vars(cls).items() if isinstance(v, property)]
         for n in props:
-            out.append(f"| `{n}` | (computed) | {_cell(_doc(vars(cls)[n].fget))} |")
+            fget = vars(cls)[n].fget
+            returns = typing.get_type_hints(fget, vars(view)).get("return")
+            kind = "computed" if returns is None else f"{py_type_text(returns)}, computed"
+            out.append(f"| `{n}` | {_cell(kind)} | {_cell(_doc(fget))} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -342,7 +342,9 @@ def _register_view_types() -> None:
 
     for value in vars(view).values():
         if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == view.__name__:
-            _VIEW_FIELDS[value] = frozenset(f.name for f in dataclasses.fields(value) if not f.name.startswith("_"))
+            fields = {f.name for f in dataclasses.fields(value)}
+            fields |= {name for name, v in vars(value).items() if isinstance(v, property)}  # (data, computed)
+            _VIEW_FIELDS[value] = frozenset(name for name in fields if not name.startswith("_"))
     _VIEW_FIELDS[LoopContext] = _LOOP_DATA
     _VIEW_FIELDS[_SequenceLoop] = _LOOP_DATA
     for cls, names in _VIEW_FIELDS.items():

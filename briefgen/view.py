@@ -79,7 +79,20 @@ class Cite:
     n: int
     target: str
     anchor: str
-    label: str
+    _label: str | None = None
+    _note: Endnote | None = None
+    _credibility: int = 0
+
+    @property
+    def label(self) -> str:
+        """Source, grade and excerpt, for a tooltip or a footnote."""
+        # A marker of an endnote makes its label when a template reads it: a large case
+        # has hundreds of thousands, and their labels took a quarter of its view's memory.
+        if self._label is not None:
+            return self._label
+        note = self._note
+        assert note is not None
+        return f"{note.source_label} ({src_grade(note.reliability, self._credibility)}): “{_clip(note.excerpt)}”"
 
 
 @dataclass(slots=True)
@@ -355,6 +368,7 @@ class BriefingView:
 
     @property
     def section_ids(self) -> list[str]:
+        """The ids of the sections shown, in order."""
         return [s.id for s in self.sections]
 
 
@@ -460,7 +474,6 @@ class _Builder:
         self.endnotes: dict[tuple[str, str], Endnote] = {}
         self.anchor_count = 0
         self._source_labels: dict[str, str] = {}
-        self._cite_labels: dict[tuple[int, int], str] = {}  # (note, credibility): a marker's label
         self.included: list[str] = []
         self.max_marking = 0
         self.changes = changes
@@ -511,7 +524,7 @@ class _Builder:
         sources = self.sources
         count = self.anchor_count
         if self.use_endnotes:
-            endnotes, labels = self.endnotes, self._cite_labels
+            endnotes = self.endnotes
             for c in citations:
                 source = c.source
                 if source not in sources:
@@ -538,11 +551,7 @@ class _Builder:
                     continue
                 seen.add(n)
                 note.backrefs.append(anchor)
-                label = labels.get((n, credibility))
-                if label is None:
-                    grade = src_grade(sources[source].reliability, credibility)
-                    label = labels[(n, credibility)] = f"{note.source_label} ({grade}): “{_clip(excerpt)}”"
-                out.append(Cite(n, note.anchor, anchor, label))
+                out.append(Cite(n, note.anchor, anchor, None, note, credibility))
         elif self.use_sources:
             order = self.source_order
             for c in citations:

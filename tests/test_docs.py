@@ -139,7 +139,11 @@ def test_every_view_field_is_in_the_view_reference() -> None:
     for cls in docgen.view_classes():
         section = _section(text, cls.__name__)
         for f in dataclasses.fields(cls):
-            assert f"| `{f.name}` |" in section, f"{cls.__name__}.{f.name}"
+            listed = f"| `{f.name}` |" in section
+            assert listed != f.name.startswith("_"), f"{cls.__name__}.{f.name}"  # public fields only
+        for name, attr in vars(cls).items():
+            if isinstance(attr, property) and not name.startswith("_"):
+                assert f"| `{name}` |" in section, f"{cls.__name__}.{name}"
     for cls_name, field_name in docgen.VIEW_NOTES:
         cls = next(c for c in docgen.view_classes() if c.__name__ == cls_name)
         assert field_name in {f.name for f in dataclasses.fields(cls)}, f"stale note for {cls_name}.{field_name}"

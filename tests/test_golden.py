@@ -23,9 +23,26 @@ GOLDEN = Path(__file__).parent / "golden"
 AUDIENCES = ["analyst", "executive", "public"]
 
 
+def as_seen(value: object) -> object:
+    """The view as templates see it: each dataclass's public fields and computed
+    properties (a Cite's label), none of its private ones."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: as_seen(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
+        for name, attr in vars(type(value)).items():
+            if isinstance(attr, property) and not name.startswith("_"):
+                out[name] = as_seen(getattr(value, name))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [as_seen(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_seen(v) for k, v in value.items()}
+    return value
+
+
 def view_json(audience: str) -> str:
     view = build_view(load_case(MINIMAL), load_audiences()[audience])
-    data = dataclasses.asdict(view)
+    data = as_seen(view)
+    assert isinstance(data, dict)
     data["meta"]["generator"] = "briefgen (version)"
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
