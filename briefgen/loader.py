@@ -15,6 +15,7 @@ import pickle
 import re
 import types
 import typing
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -152,30 +153,37 @@ def _load(root: Path, *, models: bool) -> _Loaded:
     validated: dict[str, list[tuple[Document, BaseModel | None, FileIndex]]] = {k: [] for k in FILE_KINDS}
     entries: list[list[Any]] = []  # [kind, shown, bytes, sha256]
     path_of: dict[str, Path] = {}
+    jobs = [(f, display_path(f)) for f in files if kind_of(f.stem) is not None and f.suffix == ".yaml"]
+    read = _read_all(jobs)
+    # Indexes of large files that validated before (a check needs nothing else of them),
+    # and, for a load, their validated models (validating a file depends on nothing but
+    # its bytes and the code, which the cache entries' names hold).
+    known: dict[str, FileIndex] = {}
+    stored: dict[str, BaseModel] = {}
     for f in files:
         shown = display_path(f)
         kind = kind_of(f.stem)
         if kind is None or f.suffix != ".yaml":
             errors.append(FactError.at_file(shown, _unknown_file_message(f)))
             continue
-        try:
-            # Read once (size-checked before reading): the bytes hashed are the bytes parsed.
-            raw = read_limited(f, shown)
-        except CaseInvalid as exc:
-            errors.extend(exc.errors)
+        got = next(read)
+        if isinstance(got, CaseInvalid):
+            errors.extend(got.errors)
             continue
-        digest = hashlib.sha256(raw)
-        hasher.update(f.name.encode() + b"\0" + digest.digest())
-        file_hashes[f.name] = digest.hexdigest()
-        entries.append([kind, shown, raw, file_hashes[f.name]])
+        raw, sha = got  # (read once, size-checked first: the bytes hashed are the bytes parsed)
+        hasher.update(f.name.encode() + b"\0" + sha)
+        digest = file_hashes[f.name] = sha.hex()
         path_of[shown] = f
-
-    # Indexes of large files that validated before (a check needs nothing else of them).
-    known: dict[str, FileIndex] = {}
-    for kind, shown, raw, digest in entries:
         cached = parsecache.get_index(digest, len(raw), kind)
         if cached is not None and is_index(cached) and cached["kind"] == kind:
             known[shown] = cached
+            model = parsecache.get_models(digest, len(raw), kind, FILE_KINDS[kind]) if models else None
+            if model is not None:
+                stored[shown] = model
+            if model is not None or not models:
+                raw = b""  # (found again from the file, should an error need locating)
+        entries.append([kind, shown, raw, digest])
+
     if not models:
         for entry in entries:
             if entry[1] in known:
@@ -193,17 +201,8 @@ def _load(root: Path, *, models: bool) -> _Loaded:
             validated[kind].append((Document(shown, None, source=source), None, _index_of(result)))
         entries = []
 
-    # Large files that validated before, with this engine: their models come from the
-    # cache (validating a file depends on nothing but its bytes and that code), the
-    # others are parsed (in worker processes when large) and validated.
-    stored: dict[str, BaseModel] = {}
-    for entry in entries:
-        kind, shown, raw, digest = entry
-        if shown in known:
-            model = parsecache.get_models(digest, len(raw), kind, FILE_KINDS[kind])
-            if model is not None:
-                stored[shown] = model
-                entry[2] = b""
+    # Files whose models are not in the cache are parsed (in worker processes when
+    # large) and validated.
     parsed = _parse_all([e for e in entries if e[1] not in stored])
     field_sets: dict[frozenset[str], set[str]] = {}
     for entry in entries:
@@ -263,6 +262,41 @@ def _load(root: Path, *, models: bool) -> _Loaded:
                 items.append(item)
                 origins.setdefault(kind, []).append((doc, (kind, i)))
     return _Loaded(counts, case, case_doc, origins)
+
+
+READ_AHEAD_MIN_BYTES = 4 * 1024 * 1024
+"""Fact files (bytes in all) from which a thread reads and hashes them ahead of the load."""
+
+
+def _read_and_hash(path: Path, shown: str) -> tuple[bytes, bytes] | CaseInvalid:
+    try:
+        raw = read_limited(path, shown)
+    except CaseInvalid as exc:
+        return exc
+    return raw, hashlib.sha256(raw).digest()
+
+
+def _read_all(jobs: list[tuple[Path, str]]) -> Iterator[tuple[bytes, bytes] | CaseInvalid]:
+    """Each file's bytes and SHA-256 (or why it cannot be read), in order. A large case's
+    files are read and hashed by a thread, a few files ahead of the caller, who takes
+    their models from the cache meanwhile (reading and hashing release the GIL)."""
+    try:
+        size = sum(f.stat().st_size for f, _ in jobs)
+    except OSError:
+        size = 0  # (read_limited names the problem)
+    if size < READ_AHEAD_MIN_BYTES:
+        yield from (_read_and_hash(f, shown) for f, shown in jobs)
+        return
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="briefgen-read") as pool:
+        ahead: deque[Future[tuple[bytes, bytes] | CaseInvalid]] = deque()
+        for f, shown in jobs:
+            ahead.append(pool.submit(_read_and_hash, f, shown))
+            if len(ahead) > 2:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def _parse(raw: bytes, shown: str, digest: str, *, keep: bool = True) -> Document | CaseInvalid:

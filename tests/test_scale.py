@@ -164,6 +164,31 @@ def test_models_from_other_code_are_not_used(cache: Path, case_copy: Path, monke
     assert len(validated) == len(list(case_copy.glob("*.yaml")))
 
 
+def test_files_read_ahead_give_the_same_case_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large case's files are read and hashed by a thread ahead of the load: the case,
+    its fingerprint and its errors (in their order) are those of reading in turn."""
+    from briefgen import yamlsafe
+
+    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
+    broken = tmp_path / DEFAULT_CASE.name
+    shutil.copytree(DEFAULT_CASE, broken)
+    (broken / "notes.yaml").write_text("a: b\n", encoding="utf-8")  # not a kind of fact file
+    big = max(broken.glob("*.yaml"), key=lambda p: p.stat().st_size)
+    monkeypatch.setattr(yamlsafe, "MAX_FILE_BYTES", big.stat().st_size - 1)  # one file too large
+    events = broken / "events.yaml"
+    events.write_text(events.read_text(encoding="utf-8").replace("id:", "id: [", 1), encoding="utf-8")
+    results = []
+    for threshold in (10**12, 0):
+        monkeypatch.setattr(loader, "READ_AHEAD_MIN_BYTES", threshold)
+        monkeypatch.setattr(yamlsafe, "MAX_FILE_BYTES", 10**9)
+        plain = dump(DEFAULT_CASE)
+        monkeypatch.setattr(yamlsafe, "MAX_FILE_BYTES", big.stat().st_size - 1)
+        results.append((plain, errors_of(broken)))
+    assert results[0] == results[1]
+    errors = results[0][1]
+    assert any("notes.yaml" in e for e in errors) and any(big.name in e for e in errors), errors
+
+
 class _Hostile:
     def __init__(self, path: str) -> None:
         self.path = path
