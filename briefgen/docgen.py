@@ -345,9 +345,9 @@ def _field_notes(module: Any) -> dict[tuple[str, str], str]:
 
 
 VIEW_NOTES = {
-    ("PartyMotives", "items"): "For `view.motives_by_party`: [MotiveView](#motiveview) entries. For "
-    "`view.rationales_by_party`: mappings with `meta` ([Meta](#meta)), `title`, `description` "
-    "(HTML), `confidence` and `confidence_level` (1–3).",
+    ("PartyMotives", "items"): "[MotiveView](#motiveview) entries in `view.motives_by_party`, "
+    "[RationaleView](#rationaleview) entries in `view.rationales_by_party`.",
+    ("RationaleView", "confidence_level"): "1–3.",
     ("BriefingView", "sections"): "The sections to render, in order: only those of the profile that have content.",
     ("BriefingView", "timeline_svg"): "The timeline graphic, laid out already (inline SVG).",
     ("BriefingView", "matrix"): "The motive matrix: one row per category that has a motive, one cell per party.",

@@ -22,7 +22,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
 from jinja2.runtime import LoopContext, Macro
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.utils import missing
 
 from .errors import CaseInvalid, FactError
@@ -250,6 +250,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 return __context.environment.undefined(
                     "value was undefined because a callable raised a StopIteration exception"
                 )
+        if __obj is safe_range:  # range() in a template: the sandbox's own, bounded
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            return safe_range(*args, **kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:

@@ -229,7 +229,18 @@ class MatrixRow:
 @dataclass(slots=True)
 class PartyMotives:
     party: PartyView
-    items: list[Any]
+    items: list[MotiveView] | list[RationaleView]
+
+
+@dataclass(slots=True)
+class RationaleView:
+    """One of a party's stated reasons for its course (in `view.rationales_by_party`)."""
+
+    meta: Meta
+    title: str
+    description: Markup
+    confidence: str
+    confidence_level: int
 
 
 @dataclass(slots=True)
@@ -834,13 +845,7 @@ class _Builder:
                 if meta is None:
                     continue
                 items.append(
-                    {
-                        "meta": meta,
-                        "title": r.title,
-                        "description": md_block(r.description),
-                        "confidence": r.confidence,
-                        "confidence_level": CONFIDENCE_LEVEL[r.confidence],
-                    }
+                    RationaleView(meta, r.title, md_block(r.description), r.confidence, CONFIDENCE_LEVEL[r.confidence])
                 )
             if items:
                 out.append(PartyMotives(p, items))

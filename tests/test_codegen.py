@@ -143,6 +143,10 @@ TEMPLATES["macro_forms"] = (
     "{{ p(a, c) ~ a }}{{ (p(a, c) ~ '<')|length }}{% for x in xs %}{{ p(x, loop.index) }}{{ n() ~ x }}{% endfor %}"
     "{% autoescape false %}{{ p(a, c) ~ a }}{{ n() }}{% endautoescape %}"
 )
+TEMPLATES["ranges"] = (
+    "{% for i in range(3) %}{{ i }}{{ loop.last }}{% endfor %}{{ range(2, 10, 3)|list }}{{ range(n)|length }}"
+    "{% macro r(k) %}{% for i in range(k) %}{{ i }}{% endfor %}{% endmacro %}{% for x in xs %}{{ r(loop.index) }}{% endfor %}"
+)
 TEMPLATES["macro_misuse"] = "{% macro v(a) %}{{ a }}{% endmacro %}{{ v(1, 2, 3) }}"
 TEMPLATES["view_unsafe"] = "{{ cites[0].__class__ }}"
 DATA = {
@@ -180,7 +184,7 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields", "loops", "loops_more"]
+    "name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields", "loops", "loops_more", "ranges"]
 )
 def test_macros_are_called_as_jinjas_own_sandbox_calls_them(name: str) -> None:
     """_Sandbox.call calls a macro itself (all arguments by position) or through
