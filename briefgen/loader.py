@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -160,29 +160,32 @@ def _load(root: Path, *, models: bool) -> _Loaded:
     # its bytes and the code, which the cache entries' names hold).
     known: dict[str, FileIndex] = {}
     stored: dict[str, BaseModel] = {}
-    for f in files:
-        shown = display_path(f)
-        kind = kind_of(f.stem)
-        if kind is None or f.suffix != ".yaml":
-            errors.append(FactError.at_file(shown, _unknown_file_message(f)))
-            continue
-        got = next(read)
-        if isinstance(got, CaseInvalid):
-            errors.extend(got.errors)
-            continue
-        raw, sha = got  # (read once, size-checked first: the bytes hashed are the bytes parsed)
-        hasher.update(f.name.encode() + b"\0" + sha)
-        digest = file_hashes[f.name] = sha.hex()
-        path_of[shown] = f
-        cached = parsecache.get_index(digest, len(raw), kind)
-        if cached is not None and is_index(cached) and cached["kind"] == kind:
-            known[shown] = cached
-            model = parsecache.get_models(digest, len(raw), kind, FILE_KINDS[kind]) if models else None
-            if model is not None:
-                stored[shown] = model
-            if model is not None or not models:
-                raw = b""  # (found again from the file, should an error need locating)
-        entries.append([kind, shown, raw, digest])
+    try:
+        for f in files:
+            shown = display_path(f)
+            kind = kind_of(f.stem)
+            if kind is None or f.suffix != ".yaml":
+                errors.append(FactError.at_file(shown, _unknown_file_message(f)))
+                continue
+            got = next(read)
+            if isinstance(got, CaseInvalid):
+                errors.extend(got.errors)
+                continue
+            raw, sha = got  # (read once, size-checked first: the bytes hashed are the bytes parsed)
+            hasher.update(f.name.encode() + b"\0" + sha)
+            digest = file_hashes[f.name] = sha.hex()
+            path_of[shown] = f
+            cached = parsecache.get_index(digest, len(raw), kind)
+            if cached is not None and is_index(cached) and cached["kind"] == kind:
+                known[shown] = cached
+                model = parsecache.get_models(digest, len(raw), kind, FILE_KINDS[kind]) if models else None
+                if model is not None:
+                    stored[shown] = model
+                if model is not None or not models:
+                    raw = b""  # (found again from the file, should an error need locating)
+            entries.append([kind, shown, raw, digest])
+    finally:
+        read.close()  # (its thread ends now: forking the parse workers needs a single thread)
 
     if not models:
         for entry in entries:
@@ -276,7 +279,7 @@ def _read_and_hash(path: Path, shown: str) -> tuple[bytes, bytes] | CaseInvalid:
     return raw, hashlib.sha256(raw).digest()
 
 
-def _read_all(jobs: list[tuple[Path, str]]) -> Iterator[tuple[bytes, bytes] | CaseInvalid]:
+def _read_all(jobs: list[tuple[Path, str]]) -> Generator[tuple[bytes, bytes] | CaseInvalid, None, None]:
     """Each file's bytes and SHA-256 (or why it cannot be read), in order. A large case's
     files are read and hashed by a thread, a few files ahead of the caller, who takes
     their models from the cache meanwhile (reading and hashing release the GIL)."""

@@ -167,6 +167,8 @@ def test_models_from_other_code_are_not_used(cache: Path, case_copy: Path, monke
 def test_files_read_ahead_give_the_same_case_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A large case's files are read and hashed by a thread ahead of the load: the case,
     its fingerprint and its errors (in their order) are those of reading in turn."""
+    import threading
+
     from briefgen import yamlsafe
 
     monkeypatch.setenv("BRIEFGEN_CACHE_DIR", "off")
@@ -184,6 +186,9 @@ def test_files_read_ahead_give_the_same_case_and_errors(tmp_path: Path, monkeypa
         plain = dump(DEFAULT_CASE)
         monkeypatch.setattr(yamlsafe, "MAX_FILE_BYTES", big.stat().st_size - 1)
         results.append((plain, errors_of(broken)))
+        # The reading thread is gone once the files are read: the parse workers fork
+        # only from a process with one thread.
+        assert threading.active_count() == 1
     assert results[0] == results[1]
     errors = results[0][1]
     assert any("notes.yaml" in e for e in errors) and any(big.name in e for e in errors), errors
