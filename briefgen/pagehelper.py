@@ -42,6 +42,10 @@ MIN_CASE_BYTES = 4 * 1024 * 1024
 The default case (about 0.1 MiB of YAML, a 0.5 MB page) gains nothing from it; at
 100x (12 MiB, a 42 MB page) the helper takes 0.15 s off the build."""
 
+SYNC_EVERY = 64 * 1024 * 1024
+"""Bytes of a page written between two syncs to disk (the last sync, before the page is
+put in place, then has little left to write)."""
+
 _HEADER = 9
 _PIPE_BYTES = 1 << 20
 
@@ -158,7 +162,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                 fh.close()
             return
         if kind == b"P":
-            check, digest, error = HtmlCheck(), hashlib.sha256(), None
+            check, digest, error, unsynced = HtmlCheck(), hashlib.sha256(), None, 0
             try:
                 fh = open(os.fsdecode(data), "r+b")  # noqa: SIM115 - closed at "E" or on an error
                 fh.truncate()
@@ -168,6 +172,11 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             if fh is not None:
                 try:
                     fh.write(data)
+                    unsynced += len(data)
+                    if unsynced >= SYNC_EVERY:  # to disk as it comes, not all at the end
+                        fh.flush()
+                        os.fdatasync(fh.fileno())
+                        unsynced = 0
                 except OSError as exc:
                     error = exc.strerror or str(exc)
                     fh.close()
@@ -196,6 +205,8 @@ def main() -> None:
     # ends when its stdin closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout.flush()
+    os._exit(0)  # (nothing left to free one object at a time: the build waits for this exit)
 
 
 if __name__ == "__main__":

@@ -523,6 +523,24 @@ def test_the_page_helper_writes_hashes_and_checks_each_page(tmp_path: Path) -> N
     assert third == {"error": "Is a directory"}
 
 
+def test_the_page_helper_syncs_a_long_page_as_it_comes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import os
+
+    from briefgen import pagehelper
+
+    synced: list[int] = []
+    monkeypatch.setattr(pagehelper, "SYNC_EVERY", 10)
+    monkeypatch.setattr(os, "fdatasync", lambda fd: synced.append(os.fstat(fd).st_size))
+    page = tmp_path / "page.tmp"
+    page.touch()
+    pieces = [b"<p>" + b"x" * 8 + b"</p>"] * 3
+    wire = _frame(b"P", bytes(page)) + b"".join(_frame(b"D", p) for p in pieces) + _frame(b"E")
+    pagehelper.serve(io.BytesIO(wire), io.BytesIO())
+    assert page.read_bytes() == b"".join(pieces)
+    assert synced == [15, 30, 45]  # after each 10 bytes or more, flushed first
+
+
 def test_closing_the_page_helper_closes_each_descriptor_once(tmp_path: Path) -> None:
     """A descriptor closed twice closes whatever file took its number in between (a
     build's next page, in a long-running watch or serve)."""
