@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -61,6 +60,11 @@ def escape_text(value: object) -> str:
     if cls is int:  # numbers: digits and a sign, nothing to escape
         return int.__repr__(cast(int, value))
     return markupsafe.escape(value)
+
+
+_LOOP_BUFFER = "_loop_out"
+_LOOP_FLUSH = 256
+"""Pieces of a loop's output collected before they are handed on (see visit_For)."""
 
 
 class _JoiningCodeGenerator(CodeGenerator):
@@ -131,7 +135,32 @@ class _JoiningCodeGenerator(CodeGenerator):
         else:
             super()._output_child_post(node, frame, finalize)
 
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        # A loop's output goes to a list, handed on a few hundred pieces at a time,
+        # instead of being yielded piece by piece: each yield resumes every generator
+        # between the loop and the caller (section, include, block, page, generate).
+        # Loops that include, import or define blocks, recursive loops, and loops in
+        # a macro or {% set %} block (already writing to a list) are left as they are.
+        if (
+            frame.buffer is not None
+            or self.environment.is_async
+            or node.recursive
+            or any(node.find_all((nodes.Include, nodes.Block, nodes.Extends, nodes.Import, nodes.FromImport)))
+        ):
+            super().visit_For(node, frame)
+            return
+        buffered = frame.copy()
+        buffered.buffer = _LOOP_BUFFER
+        self.writeline(f"{_LOOP_BUFFER} = []")
+        super().visit_For(node, buffered)
+        self.writeline(f"if {_LOOP_BUFFER}: yield concat({_LOOP_BUFFER})")
+
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer == _LOOP_BUFFER:  # in a buffered loop: hand on once there is enough
+            super().visit_Output(node, frame)
+            b = _LOOP_BUFFER
+            self.writeline(f"if len({b}) > {_LOOP_FLUSH}: yield concat({b}); {b}.clear()")
+            return
         if frame.buffer is not None or len(node.nodes) < 2:
             super().visit_Output(node, frame)
             return
@@ -420,6 +449,9 @@ def render_html(view: BriefingView, user_dirs: Sequence[Path] = ()) -> str:
     return "".join(render_pieces(view, user_dirs))
 
 
+_BATCH_CHARS = 256 * 1024
+
+
 def render_pieces(view: BriefingView, user_dirs: Sequence[Path] = ()) -> Iterator[str]:
     """The briefing's HTML in order, a batch of the template's output at a time (so a
     large page need never be held whole). Errors as :func:`render_html`."""
@@ -430,8 +462,16 @@ def render_pieces(view: BriefingView, user_dirs: Sequence[Path] = ()) -> Iterato
         # time, they are never all alive at once as separate strings (which would take
         # several times the page's own size). A batch is a few hundred KB: batches of
         # megabytes left the allocator holding 110 MB more at 1000x the default case.
-        pieces = template.generate(view=view, meta=view.meta)
-        while batch := list(islice(pieces, 2048)):
+        batch: list[str] = []
+        size = 0
+        for piece in template.generate(view=view, meta=view.meta):
+            batch.append(piece)
+            size += len(piece)
+            if size >= _BATCH_CHARS:
+                yield "".join(batch)
+                batch.clear()
+                size = 0
+        if batch:
             yield "".join(batch)
     except (jinja2.TemplateError, SecurityError) as exc:
         raise CaseInvalid([_template_error(exc, user_dirs)]) from None

@@ -147,6 +147,19 @@ TEMPLATES["ranges"] = (
     "{% for i in range(3) %}{{ i }}{{ loop.last }}{% endfor %}{{ range(2, 10, 3)|list }}{{ range(n)|length }}"
     "{% macro r(k) %}{% for i in range(k) %}{{ i }}{% endfor %}{% endmacro %}{% for x in xs %}{{ r(loop.index) }}{% endfor %}"
 )
+# Loops whose output is collected and handed on in batches (render visit_For), around
+# every kind of statement a loop body can hold, and past the batch size.
+TEMPLATES["buffered_loops"] = (
+    "{% macro w() %}[{{ caller() }}]{% endmacro %}"
+    "{% for i in range(700) %}<i>{{ i }}</i>{% if i % 7 == 0 %}{{ a }}{% endif %}{% endfor %}after"
+    "{% for x in xs %}{% filter upper %}f{{ x }}{% endfilter %}{% call w() %}{{ x }}{% endcall %}"
+    "{% set s %}<s>{{ x }}</s>{% endset %}{{ s }}{% with y = x %}{{ y }}{% endwith %}"
+    "{% for y in pair %}{{ loop.index }}{% for z in range(300) %}.{% endfor %}{% endfor %}{% else %}none{% endfor %}"
+    "{% if n %}{% for x in xs %}{{ x }}{% endfor %}{% endif %}"
+    "{% for x in [] %}{{ x }}{% else %}{{ a }}{% endfor %}"
+    "{% for x in xs %}{% include 'runs' %}{% endfor %}"
+    "{% autoescape false %}{% for x in xs %}{{ a }}{% endfor %}{% endautoescape %}"
+)
 TEMPLATES["macro_misuse"] = "{% macro v(a) %}{{ a }}{% endmacro %}{{ v(1, 2, 3) }}"
 TEMPLATES["view_unsafe"] = "{{ cites[0].__class__ }}"
 DATA = {
@@ -180,11 +193,28 @@ def test_snippets_render_as_stock_jinja(name: str) -> None:
     ours = env.get_template(name).render(DATA)
     theirs = _stock(env).get_template(name).render(DATA)
     assert ours == theirs
-    assert "<script>" not in ours or name in ("autoescape_off", "autoescape_volatile", "safe", "macro_forms")
+    assert "<script>" not in ours or name in (
+        "autoescape_off",
+        "autoescape_volatile",
+        "safe",
+        "macro_forms",
+        "buffered_loops",
+    )
 
 
 @pytest.mark.parametrize(
-    "name", ["macro", "call_block", "macro_calls", "macro_forms", "view_fields", "loops", "loops_more", "ranges"]
+    "name",
+    [
+        "macro",
+        "call_block",
+        "macro_calls",
+        "macro_forms",
+        "view_fields",
+        "loops",
+        "loops_more",
+        "ranges",
+        "buffered_loops",
+    ],
 )
 def test_macros_are_called_as_jinjas_own_sandbox_calls_them(name: str) -> None:
     """_Sandbox.call calls a macro itself (all arguments by position) or through
@@ -262,3 +292,27 @@ def test_an_error_in_a_joined_run_names_its_line(tmp_path: Path) -> None:
     assert err.path.endswith("bluf.html.j2")
     assert err.line == 3
     assert "no_such_field" in err.message
+
+
+def test_an_error_in_a_buffered_loop_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "bluf.html.j2").write_text(
+        "<section>\n{% for p in view.parties %}\n<p>{{ p.name }}</p>\n<p>{{ p.no_such_field }}</p>\n{% endfor %}\n</section>\n",
+        encoding="utf-8",
+    )
+    view = build_view(load_case(MINIMAL), load_audiences([])["executive"])
+    with pytest.raises(CaseInvalid) as info:
+        render.render_html(view, [tmp_path])
+    (err,) = info.value.errors
+    assert err.path.endswith("bluf.html.j2") and err.line == 4 and "no_such_field" in err.message
+
+
+def test_a_long_loop_is_handed_on_in_batches() -> None:
+    """A buffered loop's output comes out a few hundred pieces at a time, never whole
+    (a large page's loops run to hundreds of megabytes)."""
+    render.environment(())
+    env = render._Sandbox(loader=jinja2.DictLoader(TEMPLATES), **render.ENV_OPTIONS)
+    pieces = list(env.get_template("buffered_loops").generate(DATA))
+    counts = [p.count("<i>") for p in pieces]
+    assert sum(counts) == 700
+    assert len([c for c in counts if c]) >= 3 and max(counts) <= render._LOOP_FLUSH
