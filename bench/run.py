@@ -53,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -103,10 +104,14 @@ def run_child(
     mem_cap: int | None = None,
     timeout: float | None = None,
     env: dict[str, str] | None = None,
+    tree: bool = False,
 ) -> Run:
     """Run ``cmd`` and measure it alone (its own rusage, reaped with ``wait4``).
     ``mem_cap`` bytes of address space, if given, make a runaway child fail instead of
-    exhausting the machine; past ``timeout`` seconds it is killed (``timed_out``)."""
+    exhausting the machine; past ``timeout`` seconds it is killed (``timed_out``).
+    ``tree``: the peak memory is the larger of the child's own peak and the largest sum
+    of resident memory over it and all its descendants (the page helper, parse workers),
+    sampled every 20 ms (pages they share count in each: an upper bound)."""
 
     def cap() -> None:
         if mem_cap:
@@ -124,6 +129,17 @@ def run_child(
             env=None if env is None else {**os.environ, **env},
         )
         timed_out = False
+        peaks = [0]
+        done = threading.Event()
+        sampler = None
+        if tree:  # (a thread samples; this one waits, so the wall time is exact)
+
+            def sample() -> None:
+                while not done.wait(0.02):
+                    peaks.append(max(peaks.pop(), tree_rss(p.pid)))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
         if timeout is None:
             _, status, ru = os.wait4(p.pid, 0)
         else:
@@ -138,18 +154,39 @@ def run_child(
                     break
                 time.sleep(0.2)
         wall = time.perf_counter() - t0
+        done.set()
+        if sampler is not None:
+            sampler.join()
+        tree_peak = peaks[0]
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Run(
             wall,
             ru.ru_utime + ru.ru_stime,
-            ru.ru_maxrss * 1024,
+            max(ru.ru_maxrss * 1024, tree_peak),
             p.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             timed_out,
         )
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants now (0 for any that are gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def own_peak_rss() -> int:
@@ -797,18 +834,18 @@ def part_synth(
         for k in range(check_reps):
             cold_cache = work / f"cache-cold-{n}-{k}"
             cold_runs.append(
-                must(run_child(check_cmd, env={"BRIEFGEN_CACHE_DIR": str(cold_cache)}), f"cold check {n}x")
+                must(run_child(check_cmd, env={"BRIEFGEN_CACHE_DIR": str(cold_cache)}, tree=True), f"cold check {n}x")
             )
             shutil.rmtree(cold_cache, ignore_errors=True)
         check_cold = Stat.of(cold_runs)
         must(run_child(check_cmd), f"check {n}x")  # fills the cache
-        check = Stat.of([must(run_child(check_cmd), f"check {n}x") for _ in range(check_reps)])
+        check = Stat.of([must(run_child(check_cmd, tree=True), f"check {n}x") for _ in range(check_reps)])
         # One fact edited since the last check (the analyst's loop): its file is parsed
         # and validated again, the others' verdicts come from the cache.
         changed_runs = []
         for rep in range(check_reps):
             must(run_child(worker_cmd("change", str(folder), str(rep + 1))), "change a fact")
-            changed_runs.append(must(run_child(check_cmd), f"check {n}x after one change"))
+            changed_runs.append(must(run_child(check_cmd, tree=True), f"check {n}x after one change"))
         check_changed = Stat.of(changed_runs)
         # The reading share of a cold check: briefgen's YAML reader alone on every file
         # (data built, nothing validated), in one process.
@@ -834,8 +871,8 @@ def part_synth(
         # The first build after the checks parses every large file and stores its data in
         # the parse cache (a check stores only indexes); the builds timed after it find
         # the files unchanged, as any build after the first does.
-        html_first = Stat.of([must(run_child(html_cmd), f"first HTML {n}x")])
-        html = Stat.of([must(run_child(html_cmd), f"HTML {n}x") for _ in range(reps)])
+        html_first = Stat.of([must(run_child(html_cmd, tree=True), f"first HTML {n}x")])
+        html = Stat.of([must(run_child(html_cmd, tree=True), f"HTML {n}x") for _ in range(reps)])
         html_bytes = (out / case.name / f"{SYNTH_AUDIENCE}.html").stat().st_size
         row: dict[str, Any] = {
             "factor": n,
