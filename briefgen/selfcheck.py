@@ -252,11 +252,6 @@ class HtmlCheck:
         return self._scan.verdict()
 
 
-def tokenizer_in_c() -> bool:
-    """Whether the common tokens are checked in C (briefgen._htmlscan was built)."""
-    return _fast is not None
-
-
 def html_problems(html: str) -> list[str]:
     """Problems found in the HTML (empty when it is sound)."""
     scan = _Scan()
