@@ -1,26 +1,32 @@
-"""A cache of parsed fact files (and of their indexes), so that a large case re-reads only
-the files that changed.
+"""A cache of parsed fact files (and of their indexes and validated models), so that a
+large case re-reads only the files that changed.
 
 Reading YAML is the slowest step of loading a large case (about 10 MB a second per
 core with libyaml); unpickling the same data is some ten times faster. A fact file of
 at least :data:`MIN_BYTES` that parses cleanly has its data (plain dicts, lists, text,
 numbers) stored under the SHA-256 of its bytes; the next load of a file with exactly
-those bytes takes the data from the cache and still validates it in full. Marks
-(line and column of each value) are not stored: as for any file read by the fast
-path, they are worked out from the file's text if an error has to be located.
+those bytes takes the data from the cache and validates it (unless its validated
+models were stored too, see below). Marks (line and column of each value) are not
+stored: as for any file read by the fast path, they are worked out from the file's
+text if an error has to be located.
 
 A file that also validated has its :class:`~briefgen.references.FileIndex` (the ids it
 defines and the references it makes, with their places) stored the same way, under its
 SHA-256, its kind and :func:`engine_key` (the code and libraries that validate it): ``briefgen
 check`` takes a file's verdict from there instead of validating it again, which is sound
-because validating a file depends on nothing but its bytes and that code.
+because validating a file depends on nothing but its bytes and that code. For the same
+reason a build stores the file's validated models under the same name
+(:func:`put_models`) and the next load of those bytes takes them from there instead of
+validating the data again; their unpickler admits only briefgen's model classes and
+dates, and the result must be the model of the file's kind.
 
 Where: ``$BRIEFGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefgen``, else
 ``~/.cache/briefgen``; ``BRIEFGEN_CACHE_DIR=off`` turns the cache off. Entries are
 named by content, so copies of a case share them and a stale entry cannot be
 served; the folder is trimmed to :data:`MAX_TOTAL_BYTES`, oldest first. An entry that
 cannot be read (truncated, from another briefgen version, not data) is ignored and
-rewritten. Unpickling refuses every global, so an entry can only ever hold data.
+rewritten. Unpickling a data or index entry refuses every global, so such an entry can
+only ever hold data.
 """
 
 from __future__ import annotations
