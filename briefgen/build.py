@@ -419,17 +419,13 @@ def _checked_html(pieces: Iterable[str], path: Path, helper: PageHelper | None =
 def _page_helper(plan: list[tuple[Path, str, str, Path, str]]) -> PageHelper | None:
     """A page helper, started now (it is ready by the time the facts are loaded), when
     the plan streams an HTML page of a large case; else None."""
-    from .loader import fact_files
-    from .pagehelper import MIN_CASE_BYTES, PageHelper
+    from .loader import fact_files, total_bytes
+    from .pagehelper import MIN_CASE_BYTES
 
-    wanted = {(d, a) for d, a, fmt, _, _ in plan if fmt == "pdf"}
-    for case_dir in dict.fromkeys(d for d, a, fmt, _, _ in plan if fmt == "html" and (d, a) not in wanted):
-        try:
-            size = sum(f.stat().st_size for f in fact_files(case_dir))
-        except OSError:
-            continue  # the load names the problem
-        if size >= MIN_CASE_BYTES:
-            return PageHelper.start()
+    for_pdf = {(d, a) for d, a, fmt, _, _ in plan if fmt == "pdf"}
+    streamed = dict.fromkeys(d for d, a, fmt, _, _ in plan if fmt == "html" and (d, a) not in for_pdf)
+    if any(total_bytes(fact_files(d)) >= MIN_CASE_BYTES for d in streamed):
+        return PageHelper.start()
     return None
 
 

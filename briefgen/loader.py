@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -271,6 +271,15 @@ READ_AHEAD_MIN_BYTES = 4 * 1024 * 1024
 """Fact files (bytes in all) from which a thread reads and hashes them ahead of the load."""
 
 
+def total_bytes(paths: Iterable[Path]) -> int:
+    """The size of these files together, 0 if one cannot be read (the load names the
+    problem): how large a case is, before reading it."""
+    try:
+        return sum(f.stat().st_size for f in paths)
+    except OSError:
+        return 0
+
+
 def _read_and_hash(path: Path, shown: str) -> tuple[bytes, bytes] | CaseInvalid:
     try:
         raw = read_limited(path, shown)
@@ -283,11 +292,7 @@ def _read_all(jobs: list[tuple[Path, str]]) -> Generator[tuple[bytes, bytes] | C
     """Each file's bytes and SHA-256 (or why it cannot be read), in order. A large case's
     files are read and hashed by a thread, a few files ahead of the caller, who takes
     their models from the cache meanwhile (reading and hashing release the GIL)."""
-    try:
-        size = sum(f.stat().st_size for f, _ in jobs)
-    except OSError:
-        size = 0  # (read_limited names the problem)
-    if size < READ_AHEAD_MIN_BYTES:
+    if total_bytes([f for f, _ in jobs]) < READ_AHEAD_MIN_BYTES:
         yield from (_read_and_hash(f, shown) for f, shown in jobs)
         return
     from concurrent.futures import Future, ThreadPoolExecutor

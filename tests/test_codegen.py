@@ -279,32 +279,30 @@ def test_every_builtin_page_is_byte_identical_to_stock_jinja(case: Path) -> None
         assert len(ours) > 5000
 
 
-def test_an_error_in_a_joined_run_names_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("template", "line"),
+    [
+        (  # in a joined run of output
+            "<section>\n<h2>{{ section.title }}</h2>\n<p>{{ section.title }} {{ view.no_such_field }} end</p>\n</section>\n",
+            3,
+        ),
+        (  # in a loop whose output is collected and handed on in batches
+            "<section>\n{% for p in view.parties %}\n<p>{{ p.name }}</p>\n<p>{{ p.no_such_field }}</p>\n{% endfor %}\n</section>\n",
+            4,
+        ),
+    ],
+    ids=["joined-run", "buffered-loop"],
+)
+def test_an_error_names_its_template_line(tmp_path: Path, template: str, line: int) -> None:
     (tmp_path / "sections").mkdir()
-    (tmp_path / "sections" / "bluf.html.j2").write_text(
-        "<section>\n<h2>{{ section.title }}</h2>\n<p>{{ section.title }} {{ view.no_such_field }} end</p>\n</section>\n",
-        encoding="utf-8",
-    )
+    (tmp_path / "sections" / "bluf.html.j2").write_text(template, encoding="utf-8")
     view = build_view(load_case(MINIMAL), load_audiences([])["executive"])
     with pytest.raises(CaseInvalid) as info:
         render.render_html(view, [tmp_path])
     (err,) = info.value.errors
     assert err.path.endswith("bluf.html.j2")
-    assert err.line == 3
+    assert err.line == line
     assert "no_such_field" in err.message
-
-
-def test_an_error_in_a_buffered_loop_names_its_line(tmp_path: Path) -> None:
-    (tmp_path / "sections").mkdir()
-    (tmp_path / "sections" / "bluf.html.j2").write_text(
-        "<section>\n{% for p in view.parties %}\n<p>{{ p.name }}</p>\n<p>{{ p.no_such_field }}</p>\n{% endfor %}\n</section>\n",
-        encoding="utf-8",
-    )
-    view = build_view(load_case(MINIMAL), load_audiences([])["executive"])
-    with pytest.raises(CaseInvalid) as info:
-        render.render_html(view, [tmp_path])
-    (err,) = info.value.errors
-    assert err.path.endswith("bluf.html.j2") and err.line == 4 and "no_such_field" in err.message
 
 
 def test_a_long_loop_is_handed_on_in_batches() -> None:
