@@ -8,8 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: briefings test check lint typecheck bench clean bytecode
 
-# setup.py and the C source: briefgen's YAML reader in C is built at install time.
-$(STAMP): pyproject.toml setup.py briefgen/_yamlfast.c briefgen/_htmlscan.c
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
@@ -30,7 +29,7 @@ test: bytecode
 
 lint: $(STAMP)
 	$(BIN)/ruff check briefgen tests bench
-	$(BIN)/ruff format --check briefgen tests bench setup.py
+	$(BIN)/ruff format --check briefgen tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -39,4 +38,4 @@ bench: bytecode
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf output/*/ build dist *.egg-info briefgen/*.so $(STAMP)
+	rm -rf output/*/ build dist *.egg-info $(STAMP)

@@ -1,22 +1,35 @@
-"""Check that every excerpt is verbatim from its source's archived text."""
+"""Excerpts against the archived sources: every excerpt must be the source's own words.
+
+:func:`check_archive` proves each excerpt (citations, casualty reports, errata, resolved
+date wording) occurs in its source's archived text, up to whitespace, quote-mark and
+dash variants; where one does not, it shows the closest passage and the first character
+that differs. :func:`find_passage` serves ``briefgen cite``: a few words in, the whole
+sentence out, ready to paste as a citation.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from .errors import FactError
-from .loader import Loc, Origins
-from .models import ITEM_KINDS, Case
 from .textmatch import normalise
-from .yamlsafe import Document
+
+if TYPE_CHECKING:
+    from .loader import Loaded
+
+Loc = tuple[str | int, ...]
 
 
 def _excerpts(obj: Any, loc: Loc, default_source: str | None = None) -> Iterator[tuple[str, str, Loc]]:
-    """(source id, excerpt, loc of the excerpt) for every excerpt inside ``obj``."""
+    """(source id, words, loc of the words) for every excerpt inside ``obj``."""
     if isinstance(obj, BaseModel):
         fields = type(obj).model_fields
         source = getattr(obj, "source", None) if "source" in fields else default_source
@@ -31,46 +44,182 @@ def _excerpts(obj: Any, loc: Loc, default_source: str | None = None) -> Iterator
             yield from _excerpts(v, (*loc, i), default_source)
 
 
-def check_archive(case: Case, case_doc: Document, origins: Origins, archive: Path) -> list[FactError]:
-    """Every citation, casualty-report and erratum excerpt must occur in the archived text
-    of its source (``archive/<source.archive>``), up to whitespace, quote and dash variants."""
-    errors: list[FactError] = []
-    texts: dict[str, str | None] = {}
-    sources = {s.id: s for s in case.sources}
-    src_origin = dict(zip((s.id for s in case.sources), origins.get("sources", []), strict=True))
+@dataclass(frozen=True)
+class Archived:
+    """One source's archived text: as written (lines), and normalised for comparison."""
 
-    def text_of(source_id: str, doc: Document, loc: Loc) -> str | None:
-        if source_id in texts:
-            return texts[source_id]
-        src = sources.get(source_id)
-        texts[source_id] = None
-        if src is None:
-            return None
-        sdoc, sloc = src_origin[source_id]
-        if not src.archive:
-            errors.append(sdoc.error(sloc, f"source '{source_id}' names no 'archive' file to check excerpts against"))
-            return None
-        f = archive / src.archive
-        try:
-            texts[source_id] = normalise(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(sdoc.error((*sloc, "archive"), f"cannot read archived text {f}: {exc}"))
+    file: Path
+    lines: list[str]
+    text: str
+    """The whole text, normalised (see :func:`briefgen.textmatch.normalise`)."""
+
+
+def read_archived(path: Path) -> Archived:
+    raw = path.read_text(encoding="utf-8")
+    return Archived(path, raw.splitlines(), normalise(raw))
+
+
+def check_archive(loaded: Loaded, archive: Path) -> list[FactError]:
+    """Problems with the excerpts of every validated item of ``loaded``."""
+    case = loaded.case
+    assert case is not None
+    errors: list[FactError] = []
+    sources = {s.id: s for s in case.sources}
+    texts: dict[str, Archived | None] = {}
+
+    def text_of(source_id: str) -> Archived | None:
+        if source_id not in texts:
+            texts[source_id] = None
+            src = sources.get(source_id)
+            if src is None:
+                return None
+            origin = loaded.origin(src)
+            if not src.archive:
+                errors.append(
+                    origin.error((), f"source '{source_id}' names no 'archive' file to check excerpts against")
+                )
+                return None
+            try:
+                texts[source_id] = read_archived(archive / src.archive)
+            except (OSError, UnicodeDecodeError) as exc:
+                errors.append(origin.error(("archive",), f"cannot read archived text {archive / src.archive}: {exc}"))
         return texts[source_id]
 
-    def check(obj: Any, doc: Document, loc: Loc, own_source: str | None = None) -> None:
-        for source_id, excerpt, eloc in _excerpts(obj, loc, own_source):
-            text = text_of(source_id, doc, eloc)
-            if text is not None and normalise(excerpt) not in text:
+    def check(item: Any, own_source: str | None = None) -> None:
+        origin = loaded.origin(item)
+        for source_id, words, loc in _excerpts(item, (), own_source):
+            archived = text_of(source_id)
+            if archived is not None and normalise(words) not in archived.text:
+                where = sources[source_id].archive
                 errors.append(
-                    doc.error(
-                        eloc,
-                        f"excerpt not found in the archived text of '{source_id}' "
-                        f"({sources[source_id].archive}); copy the words exactly",
+                    origin.error(
+                        loc,
+                        f"excerpt not found in the archived text of '{source_id}' ({where}); copy the words "
+                        f"exactly{closest(words, archived)}",
                     )
                 )
 
-    check(case.info, case_doc, ())
-    for kind in ITEM_KINDS:
-        for item, (doc, loc) in zip(getattr(case, kind), origins.get(kind, []), strict=True):
-            check(item, doc, loc, item.id if kind == "sources" else None)
+    for narratives in (case.info.bluf, case.info.overview, case.info.outlook):
+        for n in narratives:
+            check(n)
+    for kf in case.info.key_figures:
+        check(kf)
+    for kind in ("sources", "actors", "events", "motives", "rationales", "judgments", "assessments", "reactions"):
+        for item in getattr(case, kind):
+            check(item, item.id if kind == "sources" else None)
+    for kind in ("claims", "indicators"):
+        for item in getattr(case, kind):
+            check(item)
     return errors
+
+
+def _char(c: str) -> str:
+    name = unicodedata.name(c, "")
+    return f"'{c}' (U+{ord(c):04X}{' ' + name if name else ''})"
+
+
+def closest(words: str, archived: Archived) -> str:
+    """Where the archive holds the passage most like ``words``, and the first character
+    that differs (a changed letter, a dropped word), as the end of a message."""
+    want = normalise(words)
+    text = archived.text
+    match = difflib.SequenceMatcher(None, text, want, autojunk=False).find_longest_match(0, len(text), 0, len(want))
+    if match.size < min(12, len(want)):
+        return "; nothing like it is in the archived text"
+    start = max(0, match.a - match.b)
+    passage = text[start : start + len(want)]
+    first = next(
+        (i for i, (a, b) in enumerate(zip(want, passage, strict=False)) if a != b), min(len(want), len(passage))
+    )
+    line = _line_of(archived, text[start : start + 40])
+    shown = passage if len(passage) <= 160 else passage[:157] + "…"
+    if first >= len(passage):
+        diff = "the excerpt runs on past the end of that passage"
+    else:
+        got = want[first] if first < len(want) else "(end)"
+        diff = f"character {first + 1} of the excerpt is {_char(got) if got != '(end)' else got}, the archive has {_char(passage[first])}"
+    return f"; closest passage (archive line {line}): “{shown}”; {diff}"
+
+
+def _line_of(archived: Archived, normalised_start: str) -> int:
+    """The 1-based line of the archive where a normalised passage starts (0: not found)."""
+    for n, line in enumerate(archived.lines, 1):
+        if normalised_start[:20] and normalised_start[:20] in normalise(line):
+            return n
+    return 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence of an archived source that holds the words asked for."""
+
+    line: int
+    text: str
+
+
+def _tolerant(words: str) -> re.Pattern[str]:
+    """A pattern for ``words`` in raw text, allowing what normalising allows: any run of
+    whitespace for a space, any quote mark for a quote, any dash for a dash; any case."""
+    parts = []
+    for c in normalise(words):
+        if c == " ":
+            parts.append(r"\s+")
+        elif c == "'":
+            parts.append("[\u2018\u2019\u201a\u201b\u2032\u00b4`']")
+        elif c == '"':
+            parts.append('[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"]')
+        elif c == "-":
+            parts.append("[\u2010-\u2015\u2212-]")
+        else:
+            parts.append(re.escape(c))
+    return re.compile("".join(parts), re.I)
+
+
+_SENTENCE_END = re.compile(r"[.!?][\u2019\u201d'\")]?(?=\s|$)")
+
+
+def find_passage(archived: Archived, words: str) -> list[Passage]:
+    """Every sentence of the archive that holds ``words`` (quote marks, dashes, spaces and
+    case aside), as written there, within its line."""
+    pattern = _tolerant(words)
+    out = []
+    for n, line in enumerate(archived.lines, 1):
+        for m in pattern.finditer(line):
+            ends = [e.end() for e in _SENTENCE_END.finditer(line, 0, m.start())]
+            start = ends[-1] if ends else 0
+            after = _SENTENCE_END.search(line, m.end())
+            end = after.end() if after else len(line)
+            out.append(Passage(n, line[start:end].strip()))
+    return list(dict.fromkeys(out))
+
+
+def citation_yaml(case_dir: Path, archive: Path, source_id: str, words: str) -> str:
+    """A ready-to-paste citation of the sentence of ``source_id`` that holds ``words``
+    (every such sentence, if several), with where it stands in the archive."""
+    from .errors import UsageError
+    from .loader import load_case
+
+    case = load_case(case_dir)
+    source = next((s for s in case.sources if s.id == source_id), None)
+    if source is None:
+        known = ", ".join(s.id for s in case.sources)
+        raise UsageError(f"{case_dir} has no source '{source_id}'; its sources are {known}")
+    if not source.archive:
+        raise UsageError(f"source '{source_id}' names no 'archive' file")
+    try:
+        archived = read_archived(archive / source.archive)
+    except OSError as exc:
+        raise UsageError(f"cannot read {archive / source.archive}: {exc.strerror}") from None
+    found = find_passage(archived, words)
+    if not found:
+        raise UsageError(f"'{words}' is not in {archive / source.archive}{closest(words, archived)}")
+    out = []
+    for p in found:
+        text = p.text.replace("\\", "\\\\").replace('"', '\\"')
+        out.append(
+            f"# {source_id}, {archive / source.archive} line {p.line}\n"
+            f"- source: {source_id}\n"
+            f'  excerpt: "{text}"\n'
+            "  credibility:   # grade the words: 1 confirmed ... 6 cannot be judged (docs/scales.md)\n"
+        )
+    return "\n".join(out)

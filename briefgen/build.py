@@ -1,10 +1,10 @@
 """build: the whole pipeline for one or more cases and audiences, incrementally.
 
 For each case: load → validate (nothing is written if it fails) → for each audience
-build the view → render HTML → render PDF → write atomically, and record in a
-manifest the inputs each output was built from. An output whose inputs (fact files,
-templates, profile, engine version, options) are unchanged is skipped without even
-parsing the facts, so a no-op rebuild costs only hashing a few files.
+:func:`render_edition` (view → HTML → self-check) → :func:`lay_out` (PDF) → write
+atomically, and record in a manifest the inputs each output was built from. An output
+whose inputs (fact files, templates, profile, engine version, options) are unchanged is
+skipped without even parsing the facts, so a no-op rebuild costs only hashing a few files.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import __version__, keep_until_exit
-from .errors import CaseInvalid, FactError, OutputError, UsageError
+from . import __version__
+from .errors import CaseInvalid, FactError, UsageError
 from .output import AtomicFile, safe_name, write_atomic
-from .pagehelper import HelperFailed, PageHelper
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from .audiences import Audience
+    from .models import Case
 
 MANIFEST = ".briefgen-manifest.json"
 FORMATS = ("html", "pdf")
@@ -66,6 +66,7 @@ class Output:
 @dataclass
 class BuildReport:
     outputs: list[Output] = field(default_factory=list)
+    warnings: list[FactError] = field(default_factory=list)
 
     @property
     def built(self) -> list[Output]:
@@ -77,6 +78,40 @@ class BuildReport:
 
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One output that is out of date: what it is made from and where it goes."""
+
+    case_dir: Path
+    audience: str
+    format: str
+    path: Path
+    key: str
+    """Hash of every input (see :func:`input_key`), recorded in the manifest once written."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One audience's briefing of a case, rendered and self-checked, not yet laid out."""
+
+    case: Case
+    audience: Audience
+    html: str
+    marking: str
+    """The briefing's own marking: the most restrictive among the items it includes."""
+    user_dirs: tuple[Path, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """An edition's PDF."""
+
+    data: bytes
+    pages: int
+    seconds: float
 
 
 def _hash_files(paths: Iterable[Path], root: Path | None = None) -> str:
@@ -113,8 +148,6 @@ def _selected(options: BuildOptions, available: dict[str, Path]) -> list[str]:
 
 
 def _fact_files(root: Path) -> list[Path]:
-    # The rule of loader.fact_files, repeated so that a no-op build need not import the
-    # loader (and with it pydantic and every model): keep the two in step.
     return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
@@ -122,19 +155,18 @@ def input_key(case_dir: Path, profile: Path, options: BuildOptions, fmt: str) ->
     """Everything an output depends on, hashed."""
     from .render import template_files
 
-    fact_files = _fact_files
     parts = {
         "engine": __version__,
-        "facts": _hash_files(fact_files(case_dir), case_dir),
+        "facts": _hash_files(_fact_files(case_dir), case_dir),
         "templates": _hash_files(template_files(options.templates)),
         "profile": _hash_files([profile]),
         "format": fmt,
-        "previous": _hash_files(fact_files(options.previous), options.previous) if options.previous else "",
+        "previous": _hash_files(_fact_files(options.previous), options.previous) if options.previous else "",
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _read_manifest(folder: Path) -> dict[str, Any]:
+def _read_manifest(folder: Path) -> dict[str, dict[str, str]]:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
@@ -149,26 +181,13 @@ def _file_sha(path: Path) -> str | None:
         return None
 
 
-def _pdf_job(html: str, user_dirs: tuple[Path, ...], allowed: tuple[Path, ...]) -> tuple[bytes, int]:
-    from .pdf import render_pdf_counted
-
-    return render_pdf_counted(html, user_dirs=user_dirs, allowed_files=allowed)
-
-
-def build(
-    case_dirs: Sequence[Path],
-    options: BuildOptions = BuildOptions(),
-    progress: Progress | None = None,
-) -> BuildReport:
-    """Build every requested output of every case. Validates every case before writing anything;
-    raises CaseInvalid with all problems found (and then writes nothing)."""
-    report = BuildReport()
+def plan(case_dirs: Sequence[Path], options: BuildOptions, report: BuildReport) -> list[Planned]:
+    """The outputs whose inputs changed since they were built (all of them with ``force``);
+    the others go into ``report`` as unchanged."""
     available = _audience_files(options)
     names = _selected(options, available)
-    formats = tuple(f for f in FORMATS if f in options.formats)
-
-    # Plan: which outputs are stale?
-    plan: list[tuple[Path, str, str, Path, str]] = []  # case_dir, audience, fmt, path, key
+    formats = [f for f in FORMATS if f in options.formats]
+    todo = []
     for case_dir in case_dirs:
         if not case_dir.is_dir():
             raise CaseInvalid([FactError(str(case_dir), 0, 0, "case folder does not exist; check the path")])
@@ -180,258 +199,160 @@ def build(
                 path = folder / f"{safe_name(name)}.{fmt}"
                 key = input_key(case_dir, available[name], options, fmt)
                 entry = manifest.get(path.name, {})
-                if (
-                    not options.force
-                    and entry.get("key") == key
-                    and path.is_file()
-                    and entry.get("sha256") == _file_sha(path)
-                ):
+                if not options.force and entry.get("key") == key and entry.get("sha256") == _file_sha(path):
                     report.outputs.append(Output(case_id, name, fmt, path, "unchanged", sha256=entry["sha256"]))
                     continue
-                plan.append((case_dir, name, fmt, path, key))
-    if not plan:
-        return report
-
-    helper = _page_helper(plan)
-    try:
-        return _load_and_build(plan, options, progress, report, helper)
-    finally:
-        if helper is not None:
-            helper.close()
+                todo.append(Planned(case_dir, name, fmt, path, key))
+    return todo
 
 
-def _load_and_build(
-    plan: list[tuple[Path, str, str, Path, str]],
-    options: BuildOptions,
-    progress: Progress | None,
-    report: BuildReport,
-    helper: PageHelper | None,
-) -> BuildReport:
-    # Validate everything first: a failing case writes nothing at all.
-    from .audiences import load_audiences
-    from .loader import load_case
-
-    audiences = load_audiences(list(options.audience_dirs))
-    cases = {}
-    errors: list[FactError] = []
-    for case_dir in dict.fromkeys(p[0] for p in plan):
-        try:
-            cases[case_dir] = load_case(case_dir)
-        except CaseInvalid as exc:
-            errors.extend(exc.errors)
-    previous = None
-    if options.previous is not None:
-        try:
-            previous = load_case(options.previous)
-        except CaseInvalid as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise CaseInvalid(errors)
-    keep_until_exit((cases, previous))  # (a one-shot build exits without freeing them)
-
-    # HTML first (fast, in this process); PDFs in worker processes; put in place only when all succeeded.
-    ready: list[tuple[Output, list[bytes] | AtomicFile, str]] = []  # output, data (in pieces, or written), key
-    try:
-        return _build_planned(plan, cases, previous, audiences, options, progress, report, ready, helper)
-    finally:
-        for _, written, _ in ready:  # pages written but not put in place (a later one failed)
-            if isinstance(written, AtomicFile):
-                written.discard()
-
-
-def _build_planned(
-    plan: list[tuple[Path, str, str, Path, str]],
-    cases: dict[Path, Any],
-    previous: Any,
-    audiences: dict[str, Any],
-    options: BuildOptions,
-    progress: Progress | None,
-    report: BuildReport,
-    ready: list[tuple[Output, list[bytes] | AtomicFile, str]],
-    helper: PageHelper | None,
-) -> BuildReport:
-    from .loader import gc_paused
-    from .render import render_html, render_pieces
+def render_edition(
+    case: Case,
+    audience: Audience,
+    templates: Sequence[Path] = (),
+    previous: Case | None = None,
+) -> Edition:
+    """View, HTML and self-check of ``case`` for ``audience``: everything but the layout.
+    ``previous``: an earlier edition, for 'What changed'. A page that fails the
+    self-check raises CaseInvalid (a hostile or broken template)."""
+    from .render import render_html
+    from .selfcheck import html_problems
     from .view import build_view
 
-    htmls: dict[tuple[Path, str], tuple[str, float]] = {}
-    total = len(plan)
+    t0 = time.perf_counter()
+    changes = None
+    if previous is not None:
+        from .diff import change_lines, diff_cases
+
+        lines = change_lines(
+            diff_cases(previous, case), max_marking=audience.profile.marking, show_internal=audience.profile.show_notes
+        )
+        changes = (previous.info.edition, lines)
+    user_dirs = (*templates, *((audience.templates_dir,) if audience.templates_dir else ()))
+    view = build_view(case, audience, changes=changes)
+    html = render_html(view, user_dirs)
+    problems = html_problems(html)
+    if problems:
+        where = str(audience.source)
+        raise CaseInvalid([FactError(where, 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems])
+    return Edition(case, audience, html, view.meta.marking, user_dirs, time.perf_counter() - t0)
+
+
+def lay_out(edition: Edition) -> LaidOut:
+    """The edition's PDF (WeasyPrint, through the restricted fetcher)."""
+    from .pdf import render_pdf_counted
+
+    t0 = time.perf_counter()
+    aud = edition.audience
+    data, pages = render_pdf_counted(
+        edition.html, user_dirs=edition.user_dirs, allowed_files=(aud.logo_path,) if aud.logo_path else ()
+    )
+    return LaidOut(data, pages, time.perf_counter() - t0)
+
+
+def budget_problems(edition: Edition, laid_out: LaidOut) -> list[FactError]:
+    """The edition's PDF against its profile's page budget."""
+    limit = edition.audience.profile.max_pages
+    if limit is None or laid_out.pages <= limit:
+        return []
+    return [
+        FactError(
+            str(edition.audience.source),
+            1,
+            1,
+            f"the {edition.audience.name} briefing of {edition.case.id} runs to {laid_out.pages} pages, more than "
+            f"max_pages {limit}; shorten the facts it shows (summary_limit, sections) or raise the limit",
+        )
+    ]
+
+
+def build(
+    case_dirs: Sequence[Path],
+    options: BuildOptions = BuildOptions(),
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build every requested output of every case. Validates every case before writing anything;
+    raises CaseInvalid with all problems found (and then writes nothing)."""
+    report = BuildReport()
+    todo = plan(case_dirs, options, report)
+    if not todo:
+        return report
+
+    # Validate everything first: a failing case writes nothing at all.
+    from .audiences import load_audiences
+    from .errors import Problems
+    from .loader import load
+
+    audiences = load_audiences(list(options.audience_dirs))
+    problems = Problems()
+    cases: dict[Path, Case] = {}
+    for case_dir in dict.fromkeys(p.case_dir for p in todo):
+        loaded = load(case_dir)
+        problems.extend(loaded.problems.kept)
+        report.warnings.extend(loaded.warnings)
+        if loaded.case is not None and not loaded.problems:
+            cases[case_dir] = loaded.case
+    previous = None
+    if options.previous is not None:
+        loaded = load(options.previous)
+        problems.extend(loaded.problems.kept)
+        previous = loaded.case
+    problems.raise_if_any()
+
     done = 0
-    pending_pdf = []
-    for case_dir, name, fmt, path, key in plan:
-        aud = audiences[name]
-        for_pdf = any(p[0] == case_dir and p[1] == name and p[2] == "pdf" for p in plan)
-        if (case_dir, name) not in htmls:
-            t0 = time.perf_counter()
-            changes = None
-            if previous is not None:
-                from .diff import change_lines, diff_cases
 
-                changes = (
-                    previous.info.edition,
-                    change_lines(
-                        diff_cases(previous, cases[case_dir]),
-                        max_marking=aud.profile.marking,
-                        show_internal=aud.profile.show_notes,
-                    ),
-                )
-            with gc_paused():
-                view = build_view(cases[case_dir], aud, changes=changes)
-                if not for_pdf:
-                    # Only the HTML file wants this page: rendered, checked, encoded and
-                    # written a piece at a time, it is never held whole. It takes the place
-                    # of the old file only once every output has succeeded.
-                    data = _checked_html(render_pieces(view, _user_dirs(options, aud)), path, helper)
-                    del view
-                    out = Output(cases[case_dir].id, name, fmt, path, "built", time.perf_counter() - t0)
-                    ready.append((out, data, key))
-                    done += 1
-                    if progress:
-                        progress(f"{path}", done, total)
-                    continue
-                html = render_html(view, _user_dirs(options, aud))
-                del view  # (a large case's view is as big as its page: free it first)
-                _check_html(html, path)
-            htmls[(case_dir, name)] = (html, time.perf_counter() - t0)
-        html, secs = htmls[(case_dir, name)]
-        if fmt == "html":
-            ready.append((Output(cases[case_dir].id, name, fmt, path, "built", secs), [html.encode("utf-8")], key))
-            done += 1
-            if progress:
-                progress(f"{path}", done, total)
-        else:
-            pending_pdf.append((case_dir, name, path, key, html, aud))
-        del html
+    def step(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(label, done, len(todo))
 
-    errors = []
-    for case_dir, name, path, key, aud, data, pages, secs in _render_pdfs(pending_pdf, options, progress, done, total):
-        limit = aud.profile.max_pages
-        if limit is not None and pages > limit:
-            errors.append(
-                FactError(
-                    str(aud.source),
-                    1,
-                    1,
-                    f"the {name} briefing of {cases[case_dir].id} runs to {pages} pages, more than "
-                    f"max_pages {limit}; shorten the facts it shows (summary_limit, sections) or raise the limit",
-                )
-            )
-            continue
-        ready.append((Output(cases[case_dir].id, name, "pdf", path, "built", secs, pages), [data], key))
+    editions: dict[tuple[Path, str], Edition] = {}
+    written: dict[Path, bytes] = {}
+    for p in todo:
+        key = (p.case_dir, p.audience)
+        if key not in editions:
+            editions[key] = render_edition(cases[p.case_dir], audiences[p.audience], options.templates, previous)
+        if p.format == "html":
+            written[p.path] = editions[key].html.encode("utf-8")
+            step(str(p.path))
+    pdfs = [p for p in todo if p.format == "pdf"]
+    errors: list[FactError] = []
+    pages: dict[Path, LaidOut] = {}
+    for p, laid_out in zip(
+        pdfs, _lay_out_all([editions[(p.case_dir, p.audience)] for p in pdfs], options), strict=True
+    ):
+        errors.extend(budget_problems(editions[(p.case_dir, p.audience)], laid_out))
+        pages[p.path] = laid_out
+        written[p.path] = laid_out.data
+        step(str(p.path))
     if errors:
         raise CaseInvalid(errors)
-    for out, held, key in ready:
-        if isinstance(held, AtomicFile):
-            held.commit()
-            out.sha256 = held.sha256
-        else:
-            with AtomicFile(out.path) as written:
-                for piece in held:
-                    written.write(piece)
-                written.commit()
-            out.sha256 = written.sha256
-        _record(out.path, key, out.sha256)
-        report.outputs.append(out)
+
+    # Every output succeeded: put them in place, each atomically, and record them.
+    for p in todo:
+        edition = editions[(p.case_dir, p.audience)]
+        with AtomicFile(p.path, edition.marking) as out:
+            out.write(written[p.path])
+            out.commit()
+        pdf = pages.get(p.path)
+        seconds = edition.seconds + (pdf.seconds if pdf else 0.0)
+        output = Output(edition.case.id, p.audience, p.format, p.path, "built", seconds, None, out.sha256)
+        output.pages = pdf.pages if pdf else None
+        _record(p.path, p.key, out.sha256)
+        report.outputs.append(output)
     return report
 
 
-def _user_dirs(options: BuildOptions, aud: Any) -> tuple[Path, ...]:
-    return tuple(options.templates) + ((aud.templates_dir,) if aud.templates_dir else ())
-
-
-def _render_pdfs(
-    pending: list[tuple[Any, ...]],
-    options: BuildOptions,
-    progress: Progress | None,
-    done: int,
-    total: int,
-) -> list[tuple[Any, ...]]:
-    """Render the PDFs, in worker processes when there are several (one per core)."""
-    results: list[tuple[Any, ...]] = []
-    if not pending:
-        return results
-    jobs = options.jobs or min(len(pending), os.cpu_count() or 1)
-    if jobs <= 1 or len(pending) == 1:
-        for case_dir, name, path, key, html, aud in pending:
-            t0 = time.perf_counter()
-            allowed = (aud.logo_path,) if aud.logo_path else ()
-            data, pages = _pdf_job(html, _user_dirs(options, aud), allowed)
-            results.append((case_dir, name, path, key, aud, data, pages, time.perf_counter() - t0))
-            done += 1
-            if progress:
-                progress(f"{path}", done, total)
-        return results
+def _lay_out_all(editions: list[Edition], options: BuildOptions) -> list[LaidOut]:
+    """Lay out each edition, in worker processes when there are several (one per core)."""
+    jobs = options.jobs or min(len(editions), os.cpu_count() or 1)
+    if jobs <= 1 or len(editions) <= 1:
+        return [lay_out(e) for e in editions]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures: list[tuple[Future[tuple[bytes, int]], tuple[Any, ...], float]] = []
-        for case_dir, name, path, key, html, aud in pending:
-            allowed = (aud.logo_path,) if aud.logo_path else ()
-            fut = pool.submit(_pdf_job, html, _user_dirs(options, aud), allowed)
-            futures.append((fut, (case_dir, name, path, key, aud), time.perf_counter()))
-        for fut, (case_dir, name, path, key, aud), t0 in futures:
-            data, pages = fut.result()
-            results.append((case_dir, name, path, key, aud, data, pages, time.perf_counter() - t0))
-            done += 1
-            if progress:
-                progress(f"{path}", done, total)
-    return results
-
-
-def _check_html(html: str, path: Path) -> None:
-    """Self-checks on the rendered HTML; a failure here is a bug or a hostile user template."""
-    from .selfcheck import html_problems
-
-    _refuse(html_problems(html), path)
-
-
-def _checked_html(pieces: Iterable[str], path: Path, helper: PageHelper | None = None) -> AtomicFile:
-    """The page written as UTF-8 to a temporary file next to ``path`` (put in place by
-    :meth:`AtomicFile.commit`), self-checked as it comes (see :func:`_check_html`).
-    With a ``helper`` (a large case: :func:`_page_helper`) the writing, hashing and
-    checking are the helper's, on another core, while this process renders."""
-    from . import selfcheck
-
-    out = AtomicFile(path)
-    try:
-        if helper is not None:
-            helper.begin(out.temporary)
-            for piece in pieces:
-                helper.send(piece.encode("utf-8"))
-            sha, problems = helper.finish()
-            out.adopt(sha)
-        else:
-            check = selfcheck.HtmlCheck()
-            for piece in pieces:
-                out.write(piece.encode("utf-8"))
-                check.feed(piece)
-            problems = check.problems()
-        _refuse(problems, path)
-    except HelperFailed as exc:
-        out.discard()
-        raise OutputError(f"{path}: not written: {exc}; run the build again") from None
-    except BaseException:
-        out.discard()
-        raise
-    return out
-
-
-def _page_helper(plan: list[tuple[Path, str, str, Path, str]]) -> PageHelper | None:
-    """A page helper, started now (it is ready by the time the facts are loaded), when
-    the plan streams an HTML page of a large case; else None."""
-    from .loader import fact_files, total_bytes
-    from .pagehelper import MIN_CASE_BYTES
-
-    for_pdf = {(d, a) for d, a, fmt, _, _ in plan if fmt == "pdf"}
-    streamed = dict.fromkeys(d for d, a, fmt, _, _ in plan if fmt == "html" and (d, a) not in for_pdf)
-    if any(total_bytes(fact_files(d)) >= MIN_CASE_BYTES for d in streamed):
-        return PageHelper.start()
-    return None
-
-
-def _refuse(problems: list[str], path: Path) -> None:
-    if problems:
-        raise CaseInvalid([FactError(str(path), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems])
+        return list(pool.map(lay_out, editions))
 
 
 def _record(path: Path, key: str, sha: str) -> None:

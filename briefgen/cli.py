@@ -1,5 +1,9 @@
 """The `briefgen` command: parses options and calls the library, nothing more.
 
+Built on click; each command is a function of the library (``build.build``,
+``loader.check_case``, ``distribution.distribute``...) behind a thin wrapper, and
+:func:`main` runs the command line in process (the tests call it, and click's CliRunner).
+
 Exit codes: 0 success; 1 the input (facts, profiles, lists, templates) has problems
 or an output could not be written; 2 the command line is wrong; 3 an internal error
 (a bug in briefgen: please report it).
@@ -7,34 +11,35 @@ or an output could not be written; 2 the command line is wrong; 3 an internal er
 
 from __future__ import annotations
 
-import argparse
-import contextlib
+import functools
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO, Any, TypeVar
 
-import briefgen
+import click
 
 from . import __version__
 from .errors import BriefgenError, CaseInvalid, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
+# briefgen uses no Pydantic plugin: spare start-up the search for them.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 
 class Console:
-    """Where messages go: colour and grouping on a terminal, plain lines in a pipe."""
+    """Where messages go: colour and grouping on a terminal (rich), plain lines in a pipe."""
 
-    def __init__(self, quiet: bool = False, verbose: bool = False, stream=None):  # type: ignore[no-untyped-def]
+    def __init__(self, quiet: bool = False, verbose: bool = False, stream: IO[str] | None = None):
         self.out = stream or sys.stdout
         self.err = sys.stderr
         self.quiet = quiet
         self.verbose = verbose
         self.colour = self.err.isatty() and os.environ.get("NO_COLOR") is None and os.environ.get("TERM") != "dumb"
-
-    def _c(self, code: str, text: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.colour else text
 
     def info(self, text: str) -> None:
         if not self.quiet:
@@ -44,37 +49,107 @@ class Console:
         if self.verbose:
             print(text, file=self.out, flush=True)
 
+    def warn(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
     def problems(self, exc: BriefgenError) -> None:
-        lines = exc.lines()
-        if isinstance(exc, CaseInvalid) and self.colour:
-            current = None
-            for e in exc.errors:
-                if e.path != current:
-                    current = e.path
-                    print(self._c("1", e.path), file=self.err)
-                print(f"  {self._c('2', f'{e.line}:{e.col}')}  {self._c('31', 'error')} {e.message}", file=self.err)
-        else:
-            for line in lines:
-                print(line if isinstance(exc, CaseInvalid) else f"briefgen: error: {line}", file=self.err)
-        if isinstance(exc, CaseInvalid):
-            n = len(exc.errors)
-            print(self._c("31;1", f"{n} problem{'s' if n != 1 else ''} found; nothing was written."), file=self.err)
+        if not isinstance(exc, CaseInvalid):
+            for line in exc.lines():
+                print(f"briefgen: error: {line}", file=self.err, flush=True)
+            return
+        n = exc.count
+        total = f"{n:,} problem{'s' if n != 1 else ''} found; nothing was written."
+        if not self.colour:
+            for line in exc.lines():
+                print(line, file=self.err)
+            print(total, file=self.err, flush=True)
+            return
+        from rich.console import Console as Rich
+        from rich.text import Text
+
+        rich = Rich(file=self.err, highlight=False)
+        current = None
+        for e in exc.errors:
+            if e.path != current:
+                current = e.path
+                rich.print(Text(e.path, style="bold"))
+            rich.print(Text.assemble("  ", (f"{e.line}:{e.col}", "dim"), "  ", ("error", "red"), " ", e.message))
+        for path, more in sorted(exc.more.items()):
+            rich.print(Text.assemble((path, "bold"), f": {more:,} more problems not listed"))
+        rich.print(Text(total, style="bold red"))
 
 
-EXAMPLES = {
-    "check": """examples:
-  briefgen check                               check every case under facts/
-  briefgen check facts/my-case                 check one case
-  briefgen check --archive ../shared/seeds     also verify every excerpt against the archived sources""",
-    "schema": """examples:
-  briefgen schema                  print where the packaged schemas are
-  briefgen schema --out schemas/   write <kind>.schema.json files for editors""",
-}
+class Progress:
+    """A progress bar on a terminal (rich); plain log lines elsewhere."""
+
+    def __init__(self, con: Console):
+        self.con = con
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        if sys.stdout.isatty() and not con.quiet:
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(transient=True)
+            self.task = self.bar.add_task("building", total=None)
+            self.bar.start()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if self.con.quiet:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total, description=label)
+            if done == total:
+                self.bar.stop()
+            return
+        print(
+            f"rendered {label} ({done}/{total}, {time.perf_counter() - self.start:.1f}s)", file=self.con.out, flush=True
+        )
 
 
-def _cases(args_cases: Sequence[str]) -> list[Path]:
-    if args_cases:
-        return [Path(c) for c in args_cases]
+F = TypeVar("F", bound=Callable[..., int])
+
+
+def command(fn: F) -> F:
+    """Common options (``-q``, ``-v``) and the error handling every command shares: a user
+    mistake is printed without a traceback and gives its exit code; a bug, exit 3."""
+
+    @click.option("-v", "--verbose", is_flag=True, help="print more detail (and tracebacks of internal errors)")
+    @click.option("-q", "--quiet", is_flag=True, help="print only errors")
+    @functools.wraps(fn)
+    def wrapper(quiet: bool, verbose: bool, **kwargs: Any) -> int:
+        ctx = click.get_current_context()
+        con = Console(quiet=quiet, verbose=verbose)
+        try:
+            code = fn(con, **kwargs)
+        except UsageError as exc:
+            print(f"briefgen {ctx.info_name}: error: {exc}", file=sys.stderr)
+            code = EXIT_USAGE
+        except BriefgenError as exc:
+            con.problems(exc)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            print(
+                "briefgen: interrupted; outputs already written are complete, the rest are unchanged", file=sys.stderr
+            )
+            code = 130
+        except Exception as exc:  # a bug: short report, traceback only with --verbose
+            if verbose:
+                traceback.print_exc()
+            print(
+                f"briefgen: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in briefgen, not in your facts. Please file a bug with the command you ran\n"
+                "and this message (run again with --verbose to include the traceback).",
+                file=sys.stderr,
+            )
+            code = EXIT_BUG
+        ctx.exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _cases(given: Sequence[str]) -> list[Path]:
+    if given:
+        return [Path(c) for c in given]
     root = Path("facts")
     if not root.is_dir():
         raise UsageError("no case given and no facts/ folder here; give a case folder (e.g. facts/my-case)")
@@ -84,43 +159,174 @@ def _cases(args_cases: Sequence[str]) -> list[Path]:
     return found
 
 
-def cmd_check(args: argparse.Namespace, con: Console) -> int:
-    from .loader import check_case, load_located
+def _folders(option: str, given: Sequence[str]) -> tuple[Path, ...]:
+    for f in given:
+        if not Path(f).is_dir():
+            raise UsageError(f"{option} {f}: no such folder")
+    return tuple(Path(f) for f in given)
 
-    errors = []
-    cases = _cases(args.cases)
-    archive = Path(args.archive) if args.archive else None
-    if archive is not None and not archive.is_dir():
-        raise UsageError(f"--archive {archive}: no such folder")
-    for path in cases:
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 ok, 1 invalid input or unwritable output, 2 usage error, 3 internal error.",
+)
+@click.version_option(__version__, prog_name="briefgen", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Turn hand-checked YAML facts into HTML and PDF situation briefings."""
+
+
+CASES = click.argument("cases", nargs=-1, metavar="[CASE_DIR]...")
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen check                               check every case under facts/
+  briefgen check facts/my-case                 check one case
+  briefgen check --archive ../shared/seeds     also verify every excerpt against the archived sources""",
+)
+@CASES
+@click.option("--archive", metavar="DIR", help="also check every excerpt against DIR/<source archive file>")
+@command
+def check(con: Console, cases: tuple[str, ...], archive: str | None) -> int:
+    """Validate cases and report every problem as file:line:col."""
+    from .errors import Problems
+    from .loader import check_case
+
+    folder = _folders("--archive", [archive])[0] if archive else None
+    problems = Problems()
+    for path in _cases(cases):
         try:
-            if archive is None:
-                counts = check_case(path)
-            else:  # excerpts are compared with the archive: every item is needed
-                from .archive import check_archive
-
-                case, case_doc, origins = load_located(path)
-                found = check_archive(case, case_doc, origins, archive)
-                if found:
-                    errors.extend(found)
-                    continue
-                counts = {k: len(getattr(case, k)) for k in ("sources", "events", "motives", "judgments")}
+            loaded = check_case(path, folder)
         except CaseInvalid as exc:
-            errors.extend(exc.errors)
+            problems.extend(exc.errors)
+            problems.dropped.update(exc.more)
             continue
+        for w in loaded.warnings:
+            con.warn(w.format())
+        counts = loaded.counts
         summary = ", ".join(f"{counts[k]} {k}" for k in ("sources", "events", "motives", "judgments"))
-        extra = "; every excerpt found in the archive" if archive else ""
-        con.info(f"{path}: ok ({summary}{extra})")
-    if errors:
-        raise CaseInvalid(errors)
+        con.info(f"{path}: ok ({summary}{'; every excerpt found in the archive' if folder else ''})")
+    problems.raise_if_any()
     return EXIT_OK
 
 
-def cmd_schema(args: argparse.Namespace, con: Console) -> int:
+def build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of build, watch and serve."""
+    for option in reversed(
+        [
+            CASES,
+            click.option(
+                "--audience", "audience", multiple=True, metavar="NAME", help="build for this audience (repeatable)"
+            ),
+            click.option("--all", "all_", is_flag=True, help="build for every audience (the default)"),
+            click.option(
+                "--format",
+                "formats",
+                multiple=True,
+                type=click.Choice(["html", "pdf"]),
+                help="output format (repeatable; default both)",
+            ),
+            click.option("--out", default="output", metavar="DIR", show_default=True, help="output folder"),
+            click.option("--force", is_flag=True, help="rebuild even outputs whose inputs are unchanged"),
+            click.option(
+                "--templates", multiple=True, metavar="DIR", help="template folder searched before the built-in ones"
+            ),
+            click.option(
+                "--audiences", "audience_dirs", multiple=True, metavar="DIR", help="folder of extra audience profiles"
+            ),
+            click.option(
+                "--jobs", type=int, default=0, metavar="N", help="worker processes for PDFs (default: one per core)"
+            ),
+            click.option("--previous", metavar="CASE_DIR", help="previous edition of the case, for 'What changed'"),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _build_options(o: dict[str, Any]) -> Any:
+    from .build import BuildOptions
+
+    return BuildOptions(
+        out=Path(o["out"]),
+        audiences=None if (o["all_"] or not o["audience"]) else tuple(o["audience"]),
+        formats=tuple(o["formats"]) or ("html", "pdf"),
+        force=o["force"],
+        templates=_folders("--templates", o["templates"]),
+        audience_dirs=tuple(Path(a) for a in o["audience_dirs"]),
+        jobs=o["jobs"],
+        previous=Path(o["previous"]) if o["previous"] else None,
+    )
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen build                                  every case, every audience, HTML and PDF, into output/
+  briefgen build facts/my-case --audience executive --format pdf
+  briefgen build --out /tmp/briefs --force        rebuild everything into another folder
+  briefgen build --templates my-templates/        use my template overrides first
+  briefgen build --previous editions/3            add 'What changed since edition 3'""",
+)
+@build_options
+@command
+def build(con: Console, cases: tuple[str, ...], **o: Any) -> int:
+    """Build HTML and PDF briefings (only what changed)."""
+    from .build import build as run
+
+    t0 = time.perf_counter()
+    report = run(_cases(cases), _build_options(o), progress=Progress(con))
+    for w in report.warnings:
+        con.warn(w.format())
+    for out in report.unchanged:
+        con.detail(f"unchanged {out.path}")
+    built, same = len(report.built), len(report.unchanged)
+    if same and not built:
+        con.info(f"nothing to do: all {same} outputs are up to date (use --force to rebuild)")
+    else:
+        con.info(
+            f"{built} output{'s' if built != 1 else ''} built"
+            + (f", {same} unchanged" if same else "")
+            + f" in {time.perf_counter() - t0:.1f}s"
+        )
+    return EXIT_OK
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen audiences                      list the built-in profiles
+  briefgen audiences --audiences my-profiles/""",
+)
+@click.option("--audiences", "audience_dirs", multiple=True, metavar="DIR", help="folder of extra audience profiles")
+@command
+def audiences(con: Console, audience_dirs: tuple[str, ...]) -> int:
+    """List the audience profiles."""
+    from .audiences import load_audiences
+
+    found = load_audiences([Path(a) for a in audience_dirs])
+    width = max(len(n) for n in found)
+    for name, aud in sorted(found.items()):
+        p = aud.profile
+        con.info(f"{name:<{width}}  TLP:{p.marking:<12} {p.page_size:<6} {p.detail:<8} {p.description}")
+    return EXIT_OK
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen schema                  print where the packaged schemas are
+  briefgen schema --out schemas/   write <kind>.schema.json files for editors""",
+)
+@click.option("--out", metavar="DIR", help="folder to write <kind>.schema.json into")
+@command
+def schema(con: Console, out: str | None) -> int:
+    """Write the JSON Schemas of the fact files, audience profiles and distribution lists."""
     from .schema import SCHEMA_DIR, write_schemas
 
-    if args.out:
-        for p in write_schemas(Path(args.out)):
+    if out:
+        for p in write_schemas(Path(out)):
             con.info(str(p))
     else:
         con.info(f"packaged schemas: {SCHEMA_DIR}")
@@ -129,149 +335,251 @@ def cmd_schema(args: argparse.Namespace, con: Console) -> int:
     return EXIT_OK
 
 
-Handler = Callable[[argparse.Namespace, Console], int]
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen new facts/my-case --parties "Northland,Southland"
+  briefgen new facts/my-case --parties "Party A,Party B,Party C" --title "Border crisis"
+  briefgen new facts/my-case --parties '"Northland, Inc.",Southland'   quote a name with a comma
+then:
+  briefgen check facts/my-case --archive facts/my-case/archive
+  briefgen build facts/my-case --format html""",
+)
+@click.argument("case_dir", metavar="CASE_DIR")
+@click.option(
+    "--parties",
+    required=True,
+    metavar="NAMES",
+    help='the parties, comma-separated: "A,B[,C...]" (2 to 8); quote a name holding a comma: \'"A, Inc.",B\'',
+)
+@click.option("--title", metavar="TITLE", help="title of the briefing (default: 'Example briefing: A and B')")
+@command
+def new(con: Console, case_dir: str, parties: str, title: str | None) -> int:
+    """Start a new case folder with a commented example of every kind of fact."""
+    from .scaffold import ARCHIVE_DIR, parse_parties, scaffold
+
+    folder = Path(case_dir)
+    written = scaffold(folder, parse_parties(parties), title)
+    con.info(f"created {folder}/ with one commented example of every kind of fact:")
+    con.info("  " + ", ".join(p.relative_to(folder).as_posix() for p in written))
+    con.info("every entry is an invented EXAMPLE: replace it with your own facts (docs/facts.md). Next:")
+    con.info(f"  briefgen check {folder} --archive {folder / ARCHIVE_DIR}")
+    con.info(f"  briefgen build {folder} --format html")
+    return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="briefgen",
-        description="Turn hand-checked YAML facts into HTML and PDF situation briefings.",
-        epilog="Exit codes: 0 ok, 1 invalid input or unwritable output, 2 usage error, 3 internal error.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen cite s002-ecss "red line" --archive ../shared/seeds
+  briefgen cite s1 "stepped back" --case facts/my-case""",
+)
+@click.argument("source_id", metavar="SOURCE_ID")
+@click.argument("words", metavar="WORDS")
+@click.option(
+    "--case", "case_dir", metavar="CASE_DIR", help="the case whose source it is (default: the only case under facts/)"
+)
+@click.option("--archive", metavar="DIR", help="the archive folder (default: the case's archive/ folder)")
+@command
+def cite(con: Console, source_id: str, words: str, case_dir: str | None, archive: str | None) -> int:
+    """Find WORDS in a source's archived text and print a ready-to-paste citation."""
+    from .archive import citation_yaml
+
+    cases = _cases([case_dir] if case_dir else [])
+    if len(cases) != 1:
+        raise UsageError("several cases under facts/; say which with --case CASE_DIR")
+    folder = Path(archive) if archive else cases[0] / "archive"
+    if not folder.is_dir():
+        raise UsageError(f"no archive folder {folder}; give one with --archive DIR")
+    print(citation_yaml(cases[0], folder, source_id, words), end="", file=con.out)
+    return EXIT_OK
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen diff editions/3 facts/my-case               what changed since the copy of edition 3
+  briefgen diff HEAD~1:facts/my-case facts/my-case     what changed since the last commit
+  briefgen diff v3:facts/my-case HEAD:facts/my-case --json
+  briefgen diff old new --all-fields                   also show re-check dates and checkers""",
+)
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--json", "as_json", is_flag=True, help="print the changes as JSON (values in full)")
+@click.option(
+    "--all-fields",
+    is_flag=True,
+    help="also report verification bookkeeping (checked_on, checked_by) that changes at every re-check",
+)
+@command
+def diff(con: Console, old: str, new: str, as_json: bool, all_fields: bool) -> int:
+    """List what changed between two versions of a case (a folder, or REV:PATH)."""
+    from .diff import diff_cases, render_json, render_text
+    from .errors import Problems
+    from .revisions import load_spec, parse_spec
+
+    problems = Problems()
+    loaded = []
+    for spec in (parse_spec(old), parse_spec(new)):
+        try:
+            loaded.append(load_spec(spec))
+        except CaseInvalid as exc:
+            problems.extend(exc.errors)
+    problems.raise_if_any()
+    changes = diff_cases(loaded[0], loaded[1], include_verification=all_fields)
+    # The listing is the command's result: printed even with --quiet.
+    con.out.write(render_json(changes) if as_json else "".join(f"{line}\n" for line in render_text(changes)))
+    con.out.flush()
+    return EXIT_OK
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen watch                                   rebuild every case under facts/ on each save
+  briefgen watch facts/my-case --format html       HTML only (fastest)
+  briefgen watch facts/my-case --audience analyst --previous editions/3""",
+)
+@build_options
+@click.option(
+    "--max-builds",
+    type=int,
+    default=None,
+    metavar="N",
+    help="stop after N rebuilds (for scripts); exit 1 if the last failed",
+)
+@command
+def watch(con: Console, cases: tuple[str, ...], max_builds: int | None, **o: Any) -> int:
+    """Rebuild the briefings whenever facts, templates or profiles are saved."""
+    from .watch import Watcher
+
+    watcher = Watcher(_cases(cases), _build_options(o), con)
+    n = len(watcher.case_dirs)
+    con.info(
+        f"watching {n} case folder{'s' if n != 1 else ''}, the templates and the audience profiles (Ctrl-C to stop)"
     )
-    parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    common.add_argument(
-        "-v", "--verbose", action="store_true", help="print more detail (and tracebacks of internal errors)"
+    try:
+        watcher.run(max_builds=max_builds)
+    except KeyboardInterrupt:
+        con.info("stopped watching")
+        return EXIT_OK
+    return EXIT_OK if watcher.status()["ok"] else EXIT_INVALID
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen serve facts/my-case                     open http://127.0.0.1:8000/ ; pages reload on save
+  briefgen serve facts/my-case --port 8123 --format html
+  briefgen serve --host 0.0.0.0                    share on the network (anyone who can reach it can read)""",
+)
+@build_options
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="port to listen on (0: any free port)",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDR",
+    help="address to listen on (127.0.0.1: this machine only)",
+)
+@command
+def serve(con: Console, cases: tuple[str, ...], port: int, host: str, **o: Any) -> int:
+    """Serve the briefings on localhost, rebuilt and reloaded in the browser on save."""
+    from .serve import serve as run
+    from .watch import Watcher
+
+    return run(Watcher(_cases(cases), _build_options(o), con), con, host=host, port=port, verbose=con.verbose)
+
+
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen distribute lists/board.yaml                 a stamped PDF for everyone on the list, and a register
+  briefgen distribute lists/board.yaml --out /tmp/copies
+  briefgen distribute lists/board.yaml --case facts/my-case --audiences my-profiles/
+
+\b
+a list (copies are numbered per audience, in list order):
+  case: ../facts/my-case            # relative to the list file
+  edition_label: Edition 4 (final)  # optional; default 'Edition N'
+  recipients:
+    - {name: Ana Lima, organisation: Foreign Office, audience: executive}
+    - {name: Jo Park, organisation: Ops Centre, audience: analyst, marking: RED, email: jo@example.org}""",
+)
+@click.argument("list_file", metavar="LIST.yaml")
+@click.option("--out", metavar="DIR", help="output folder (default: the list's 'out', else output)")
+@click.option("--case", "case_dir", metavar="CASE_DIR", help="case folder (default: the list's 'case')")
+@click.option("--templates", multiple=True, metavar="DIR", help="template folder searched first")
+@click.option("--audiences", "audience_dirs", multiple=True, metavar="DIR", help="folder of extra audience profiles")
+@command
+def distribute(
+    con: Console,
+    list_file: str,
+    out: str | None,
+    case_dir: str | None,
+    templates: tuple[str, ...],
+    audience_dirs: tuple[str, ...],
+) -> int:
+    """Write a stamped PDF copy per recipient of a distribution list, and a register."""
+    from .distribution import DistributeOptions
+    from .distribution import distribute as run
+
+    options = DistributeOptions(
+        out=Path(out) if out else None,
+        case=Path(case_dir) if case_dir else None,
+        templates=_folders("--templates", templates),
+        audience_dirs=tuple(Path(a) for a in audience_dirs),
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from .commands import EXAMPLES as MORE_EXAMPLES
-    from .commands import register
-
-    examples = {**EXAMPLES, **MORE_EXAMPLES}
-
-    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name,
-            help=help_,
-            description=help_,
-            parents=[common],
-            epilog=examples.get(name),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        p.set_defaults(handler=handler)
-        return p
-
-    p = add("check", cmd_check, "validate cases and report every problem as file:line:col")
-    p.add_argument("cases", nargs="*", metavar="CASE_DIR", help="case folders (default: every folder under facts/)")
-    p.add_argument("--archive", metavar="DIR", help="also check every excerpt against DIR/<source archive file>")
-
-    p = add("schema", cmd_schema, "write the JSON Schemas of the fact files, audience profiles and distribution lists")
-    p.add_argument("--out", metavar="DIR", help="folder to write <kind>.schema.json into")
-
-    register(add)
-    return parser
+    t0 = time.perf_counter()
+    report = run(Path(list_file), options, progress=Progress(con))
+    for name, secs in report.layouts.items():
+        con.detail(f"laid out the {name} briefing once ({secs:.1f}s)")
+    for w in report.warnings:
+        con.warn(f"briefgen distribute: warning: {w}")
+    n, m = len(report.copies), len(report.layouts)
+    con.info(
+        f"{n} cop{'y' if n == 1 else 'ies'} of {m} briefing{'s' if m != 1 else ''} "
+        f"written in {time.perf_counter() - t0:.1f}s; register: {report.register_csv} and .json"
+    )
+    return EXIT_OK
 
 
-LONG_RUNNING = frozenset({"watch", "serve"})
+@cli.command(
+    epilog="""\b
+examples:
+  briefgen completion bash > ~/.local/share/bash-completion/completions/briefgen
+  eval "$(briefgen completion zsh)"          # in ~/.zshrc""",
+)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@command
+def completion(con: Console, shell: str) -> int:
+    """Print a shell completion script (click's own, for bash, zsh or fish)."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None
+    print(cls(cli, {}, "briefgen", "_BRIEFGEN_COMPLETE").source(), file=con.out)
+    return EXIT_OK
 
 
-_PLUGIN_LOADER = "pydantic.plugin._loader"
-
-
-def _no_plugin_discovery() -> None:
-    """Spare start-up Pydantic's search for plugins, which briefgen does not use.
-
-    When the first model is defined, Pydantic imports its plugin loader, which imports
-    ``importlib.metadata`` (and with it zipfile, email, socket...) and reads the entry
-    points of every installed package: 35-60 ms of ``briefgen check``'s 250. Pydantic's
-    own switch, ``PYDANTIC_DISABLE_PLUGINS=__all__``, skips the reading but not the
-    imports; so the switch is set (unless the user set it, even to nothing) and a light
-    stand-in for the loader module answers "no plugins" while it is on. Anything else
-    asked of the stand-in, or any call once the switch is off, goes to the real module.
-    """
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if _PLUGIN_LOADER in sys.modules:
-        return
-    import types
-
-    stand_in = types.ModuleType(_PLUGIN_LOADER)
-
-    def real() -> types.ModuleType:
-        import importlib
-
-        if sys.modules.get(_PLUGIN_LOADER) is stand_in:
-            del sys.modules[_PLUGIN_LOADER]
-        return importlib.import_module(_PLUGIN_LOADER)
-
-    def get_plugins() -> object:
-        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in ("__all__", "1", "true"):
-            return ()
-        return real().get_plugins()
-
-    def other(name: str) -> object:
-        if name.startswith("__"):  # (the import system asks for __path__ and the like)
-            raise AttributeError(name)
-        return getattr(real(), name)
-
-    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
-    stand_in.__getattr__ = other  # type: ignore[method-assign]
-    sys.modules[_PLUGIN_LOADER] = stand_in
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line in this process; its exit code."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="briefgen", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def run() -> None:
-    """The ``briefgen`` command: :func:`main`, then an exit that skips freeing what the
-    command kept (:func:`briefgen.keep_until_exit`): the operating system takes it back
-    at once, where freeing a large case object by object takes the better part of a
-    second. Output is flushed first; nothing else waits for the interpreter's exit."""
-    code = main(exiting=True)
-    if briefgen._KEPT:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
-
-
-def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
-    """Run one command; its exit code. ``exiting``: the process ends right after (what
-    the command kept for the end is then left to :func:`run`)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: --help, --version, or a usage error
-        return int(exc.code or 0)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return EXIT_USAGE
-    con = Console(quiet=args.quiet, verbose=args.verbose)
-    _no_plugin_discovery()
-    # A command that ends with its work may leave large data to the process's end (see
-    # loader.gc_paused); watch and serve run on, as does a library user.
-    briefgen.ONE_SHOT = args.command not in LONG_RUNNING
-    try:
-        return int(args.handler(args, con))
-    except UsageError as exc:
-        print(f"briefgen {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BriefgenError as exc:
-        con.problems(exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("briefgen: interrupted; outputs already written are complete, the rest are unchanged", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug: short report, traceback only with --verbose
-        if args.verbose:
-            traceback.print_exc()
-        print(
-            f"briefgen: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in briefgen, not in your facts. Please file a bug with the command you ran\n"
-            "and this message (run again with --verbose to include the traceback).",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
-    finally:
-        briefgen.ONE_SHOT = False
-        if not exiting:
-            briefgen._KEPT.clear()
+    """The ``briefgen`` command."""
+    sys.exit(main())

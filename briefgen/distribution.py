@@ -18,22 +18,24 @@ import csv
 import hashlib
 import io
 import json
-import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
-from .audiences import Audience, AudienceName
+from .audiences import AudienceName
 from .errors import CaseInvalid, FactError, OutputError, UsageError
 from .models.common import MARKING_ORDER, Marking, Strict
 from .output import safe_name, write_atomic
 from .yamlsafe import Document, load_file
+
+if TYPE_CHECKING:
+    from .build import Edition
 
 REGISTER = "register"
 """Base name of the register files (``register.csv``, ``register.json``) in ``<out>/<case>/``."""
@@ -186,16 +188,6 @@ class DistributionReport:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Edition:
-    """One audience's briefing, decided (view, HTML) before any layout."""
-
-    audience: Audience
-    html: str
-    marking: str
-    recipients: list[tuple[int, Recipient]]
-
-
 def copy_path(out: Path, case_id: str, audience: str, number: int, copies: int, name: str) -> Path:
     """Where copy ``number`` goes: ``<out>/<case>/<audience>/copy-NNN-<name>.pdf``.
 
@@ -224,10 +216,8 @@ def distribute(
     recipient's marking is wrong; OutputError when a file cannot be written (copies
     already written stay, complete)."""
     from .audiences import load_audiences
+    from .build import budget_problems, lay_out, render_edition
     from .loader import load_case
-    from .render import render_html
-    from .selfcheck import html_problems
-    from .view import build_view
 
     for t in options.templates:
         if not t.is_dir():
@@ -264,18 +254,12 @@ def distribute(
         raise CaseInvalid(errors)
 
     # Decide every edition (and so its marking) before laying anything out.
-    editions: dict[str, _Edition] = {}
+    editions: dict[str, Edition] = {}
+    recipients: dict[str, list[tuple[int, Recipient]]] = {}
     for i, r in enumerate(lst.recipients):
         if r.audience not in editions:
-            aud = audiences[r.audience]
-            view = build_view(case, aud)
-            html = render_html(view, _user_dirs(options, aud))
-            problems = html_problems(html)
-            if problems:
-                raise CaseInvalid(
-                    [FactError(str(aud.source), 1, 1, f"rendered HTML failed a safety check: {p}") for p in problems]
-                )
-            editions[r.audience] = _Edition(aud, html, view.meta.marking, [])
+            editions[r.audience] = render_edition(case, audiences[r.audience], options.templates)
+            recipients[r.audience] = []
         edition = editions[r.audience]
         if r.marking is not None and MARKING_ORDER[r.marking] < MARKING_ORDER[edition.marking]:
             errors.append(
@@ -285,13 +269,12 @@ def distribute(
                     f"TLP:{edition.marking}; a copy may be marked the same or more restrictive, never less",
                 )
             )
-        edition.recipients.append((i, r))
+        recipients[r.audience].append((i, r))
     if errors:
         raise CaseInvalid(errors)
 
     # One layout per audience: the slow step, never repeated per recipient. (WeasyPrint
     # is imported only now, so a wrong list fails fast.)
-    from . import pdf
     from .stamp import Stamp, StampedDocument
 
     report = DistributionReport()
@@ -299,22 +282,17 @@ def distribute(
     total = len(editions) + len(lst.recipients)  # progress steps: layouts, then copies
     done = 0
     for name, edition in editions.items():
-        t0 = time.perf_counter()
-        aud = edition.audience
-        allowed = (aud.logo_path,) if aud.logo_path else ()
-        data, pages = pdf.render_pdf_counted(edition.html, user_dirs=_user_dirs(options, aud), allowed_files=allowed)
-        report.layouts[name] = time.perf_counter() - t0
+        laid = lay_out(edition)
+        report.layouts[name] = laid.seconds
         done += 1
         if progress:
-            progress(f"{case.id}/{name} briefing (laid out once, {pages} page{'s' if pages != 1 else ''})", done, total)
-        limit = aud.profile.max_pages
-        if limit is not None and pages > limit:
-            errors.append(
-                FactError(
-                    str(aud.source), 1, 1, f"the {name} briefing runs to {pages} pages, more than max_pages {limit}"
-                )
+            progress(
+                f"{case.id}/{name} briefing (laid out once, {laid.pages} page{'s' if laid.pages != 1 else ''})",
+                done,
+                total,
             )
-        laid_out[name] = (data, pages)
+        errors.extend(budget_problems(edition, laid))
+        laid_out[name] = (laid.data, laid.pages)
     if errors:
         raise CaseInvalid(errors)
 
@@ -339,15 +317,13 @@ def distribute(
         try:
             for name, edition in editions.items():
                 data, pages = laid_out[name]
-                m = len(edition.recipients)
+                m = len(recipients[name])
                 stamps = [
                     Stamp(r.name, r.organisation, n, m, edition_text, r.marking or edition.marking)
-                    for n, (_, r) in enumerate(edition.recipients, start=1)
+                    for n, (_, r) in enumerate(recipients[name], start=1)
                 ]
                 copies = StampedDocument(data).copies(stamps)
-                for n, ((i, r), stamp, copy) in enumerate(
-                    zip(edition.recipients, stamps, copies, strict=True), start=1
-                ):
+                for n, ((i, r), stamp, copy) in enumerate(zip(recipients[name], stamps, copies, strict=True), start=1):
                     path = copy_path(out, case.id, name, n, m, r.name)
                     pending.append((writers.submit(write_atomic, path, copy.data), path))
                     if copy.missing_glyphs:
@@ -384,10 +360,6 @@ def distribute(
     return report
 
 
-def _user_dirs(options: DistributeOptions, aud: Audience) -> tuple[Path, ...]:
-    return tuple(options.templates) + ((aud.templates_dir,) if aud.templates_dir else ())
-
-
 def _write_register(
     folder: Path, copies: list[CopyRecord], lst: DistributionList, list_path: Path, case: Any
 ) -> tuple[Path, Path]:
@@ -412,30 +384,3 @@ def _write_register(
     write_atomic(csv_path, text.getvalue().encode("utf-8"))
     write_atomic(json_path, (json.dumps(register, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return csv_path, json_path
-
-
-# ---------------------------------------------------------------- command line
-
-
-def cmd_distribute(args: Any, con: Any) -> int:
-    """`briefgen distribute LIST.yaml` (registered, with its arguments, in commands.register)."""
-    from .commands import ProgressLine
-
-    options = DistributeOptions(
-        out=Path(args.out) if args.out else None,
-        case=Path(args.case) if args.case else None,
-        templates=tuple(Path(t) for t in (args.templates or [])),
-        audience_dirs=tuple(Path(a) for a in (args.audiences or [])),
-    )
-    t0 = time.perf_counter()
-    report = distribute(Path(args.list), options, progress=ProgressLine(con))
-    for name, secs in report.layouts.items():
-        con.detail(f"laid out the {name} briefing once ({secs:.1f}s)")
-    for w in report.warnings:
-        print(f"briefgen distribute: warning: {w}", file=con.err)
-    n = len(report.copies)
-    con.info(
-        f"{n} cop{'y' if n == 1 else 'ies'} of {len(report.layouts)} briefing{'s' if len(report.layouts) != 1 else ''} "
-        f"written in {time.perf_counter() - t0:.1f}s; register: {report.register_csv} and .json"
-    )
-    return 0

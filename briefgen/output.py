@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,16 +84,37 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+_umask_lock = threading.Lock()
+
+
+def file_mode(marking: str | None = None) -> int:
+    """The mode of a new output: what the process's umask allows (as for any file it
+    creates), and never readable by others for a briefing marked AMBER or RED."""
+    with _umask_lock:  # (reading the umask means setting it; the lock keeps threads apart)
+        umask = os.umask(0o077)
+        os.umask(umask)
+    mode = 0o666 & ~umask
+    if marking in RESTRICTED:
+        mode &= ~0o007
+    return mode
+
+
+RESTRICTED = frozenset({"AMBER", "AMBER+STRICT", "RED"})
+"""Markings whose outputs are never readable by other users of the machine."""
+
+
 class AtomicFile:
     """A file written a piece at a time into a temporary file next to ``path``, which
     takes the place of ``path`` only at :meth:`commit` (atomically, after an fsync);
     :meth:`discard`, or leaving a ``with`` block without committing, removes it and
-    leaves ``path`` as it was. ``sha256`` is the hex digest of what was written.
+    leaves ``path`` as it was. ``sha256`` is the hex digest of what was written; the
+    file's mode follows the umask and the ``marking`` (see :func:`file_mode`).
 
     Left-over temporary files of killed earlier writes in the folder are removed first."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, marking: str | None = None) -> None:
         self.path = path
+        self.mode = file_mode(marking)
         folder = path.parent
         # Folders made for this file, deepest first: a discarded write removes them again
         # (when still empty), so that a failed build leaves no trace.
@@ -108,7 +130,6 @@ class AtomicFile:
         self._tmp = tmp
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
-        self._adopted = ""
 
     def write(self, data: bytes) -> None:
         assert self._file is not None, "write after commit or discard"
@@ -121,17 +142,7 @@ class AtomicFile:
 
     @property
     def sha256(self) -> str:
-        return self._adopted or self._digest.hexdigest()
-
-    @property
-    def temporary(self) -> Path:
-        """The temporary file, for another process to write (see :meth:`adopt`)."""
-        return Path(self._tmp)
-
-    def adopt(self, sha256: str) -> None:
-        """The temporary file was written (and fsynced) by another process, the page
-        helper (:mod:`briefgen.pagehelper`), whose digest of it was ``sha256``."""
-        self._adopted = sha256
+        return self._digest.hexdigest()
 
     def commit(self) -> None:
         assert self._file is not None, "commit after commit or discard"
@@ -140,7 +151,7 @@ class AtomicFile:
             with fh:
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(self._tmp, 0o644)
+            os.chmod(self._tmp, self.mode)
             os.replace(self._tmp, self.path)
             _sync_folder(self.path.parent)
         except BaseException as exc:
@@ -171,10 +182,10 @@ class AtomicFile:
         self.discard()
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], marking: str | None = None) -> None:
     """Write ``data`` (bytes, or bytes in pieces) to ``path`` via a temporary file in the
     same folder and an atomic rename (see :class:`AtomicFile`)."""
-    with AtomicFile(path) as out:
+    with AtomicFile(path, marking) as out:
         for piece in [data] if isinstance(data, bytes) else data:
             out.write(piece)
         out.commit()

@@ -9,19 +9,20 @@ reproducible: dates come from the case, the PDF identifier from the content.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import hashlib
 import logging
 import mimetypes
+import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import pydyf  # type: ignore[import-untyped]
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -112,66 +113,6 @@ logging.getLogger("weasyprint").addFilter(_Quiet())
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
-def _cache_page_references() -> None:
-    """Make ``pydyf.PDF.page_references`` answer from a cache while no page is added.
-
-    pydyf builds the tuple of every page's reference each time it is read, and WeasyPrint
-    reads it once per link and per tagged element to take one page's reference: a tagged
-    PDF of a few thousand pages then spends hours in that one line. The cached tuple is
-    the very one pydyf would build (pages are only ever appended), so the PDF is the same.
-    """
-    prop = getattr(pydyf.PDF, "page_references", None)
-    if not isinstance(prop, property) or prop.fget is None or getattr(prop.fget, "_briefgen_cached", False):
-        return
-    build = prop.fget
-
-    def page_references(self: pydyf.PDF) -> tuple[bytes, ...]:
-        kids = self.pages["Kids"]
-        key = (id(kids), len(kids))
-        cached = self.__dict__.get("_briefgen_page_references")
-        if cached is None or cached[0] != key:
-            cached = self.__dict__["_briefgen_page_references"] = (key, build(self))
-        return cached[1]  # type: ignore[no-any-return]
-
-    page_references._briefgen_cached = True  # type: ignore[attr-defined]
-    pydyf.PDF.page_references = property(page_references)
-
-
-_cache_page_references()
-
-
-OBJECT_STREAM_LIMIT = 500_000
-"""Most objects pydyf may pack into its one compressed object stream. Poppler refuses a
-stream of more than a million ("Too many objects in an object stream") and pypdf one
-that inflates past 75 MB: a tagged PDF of a few thousand pages exceeds both."""
-
-
-def _limit_object_streams() -> None:
-    """Write a PDF with more compressible objects than :data:`OBJECT_STREAM_LIMIT` with a
-    plain cross-reference table instead of pydyf's single object stream. Page content and
-    fonts stay compressed (each stream is compressed as it is made); only the small
-    dictionary objects are then written as text, so such a PDF is somewhat larger but
-    every reader opens it."""
-    write = pydyf.PDF.write
-    if getattr(write, "_briefgen_limited", False):
-        return
-
-    def limited_write(
-        self: pydyf.PDF, output: Any, version: bytes = b"1.7", identifier: Any = False, compress: bool = False
-    ) -> Any:
-        if compress:
-            packed = sum(1 for o in self.objects if o.free != "f" and o.compressible)
-            if packed > OBJECT_STREAM_LIMIT:
-                compress = False
-        return write(self, output, version=version, identifier=identifier, compress=compress)
-
-    limited_write._briefgen_limited = True  # type: ignore[attr-defined]
-    pydyf.PDF.write = limited_write
-
-
-_limit_object_streams()
-
-
 LAYOUT_GC_THRESHOLD = 50_000
 """Allocations between two young-generation passes of Python's cycle collector while
 WeasyPrint lays out a page (Python's default is 700). Layout allocates boxes by the
@@ -206,6 +147,24 @@ def _layout_collector() -> Iterator[None]:
                 _gc_saved = None
 
 
+_USER_EPOCH = os.environ.get("SOURCE_DATE_EPOCH")
+_MODIFIED = re.compile(r'<meta name="dcterms.modified" content="(\d{4}-\d{2}-\d{2})')
+
+
+def _date_fonts(html: str) -> None:
+    """Date the fonts embedded in the PDF by the document, not by the clock.
+
+    Where HarfBuzz's subsetter (Debian: libharfbuzz-subset0) is missing, WeasyPrint subsets
+    fonts with fontTools, which writes the current time into each font unless
+    ``SOURCE_DATE_EPOCH`` is set: set it to the document's own date (its
+    ``dcterms.modified``), unless the user set it."""
+    if _USER_EPOCH is not None:
+        return
+    m = _MODIFIED.search(html)
+    day = dt.date.fromisoformat(m.group(1)) if m else dt.date(1970, 1, 1)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()))
+
+
 def render_pdf(
     html: str,
     *,
@@ -233,6 +192,7 @@ def render_pdf_counted(
     if user_dirs or allowed_files:
         fetcher = RestrictedFetcher([*fetcher.allowed_dirs, *user_dirs], allowed_files)
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+    _date_fonts(html)
     with _layout_collector():
         document = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(stylesheets=[_font_stylesheet()], font_config=font_config(), pdf_tags=tagged)

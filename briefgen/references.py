@@ -1,20 +1,18 @@
 """The rules that span a case's files: ids unique across the case, every reference naming
 an item of the right kind, mirror motives that agree.
 
-They are applied in two steps, so that a large case need not be validated again to be
-checked. :func:`index_file` lists what one validated file defines and what it refers to,
-each with its place in the file (plain data: the index of a large file is cached next to
-its parsed data, see :mod:`briefgen.parsecache`); :func:`check` applies the rules to the
-indexes of all the files. Both ``briefgen check`` and every build go through these two
-steps, so there is one statement of the rules.
+They run on every item that validated, wherever it came from (:class:`Origin`), so one
+``check`` reports broken references beside the mistakes that stopped other items from
+validating. A reference to an item that exists but failed validation is not reported
+again: its own problems already are.
 """
 
 from __future__ import annotations
 
 import difflib
-import typing
 from collections.abc import Iterable, Iterator
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -23,8 +21,8 @@ from .yamlsafe import Document
 
 Loc = tuple[str | int, ...]
 
-# What a reference must name, by the key stored in an index: the kinds of item accepted
-# and how the message calls it. "fact" is any item but a party or a source.
+# What a reference must name: the kinds of item accepted and how the message calls it.
+# "fact" is any item but a party or a source.
 WANTED: dict[str, tuple[frozenset[str] | None, str]] = {
     "source": (frozenset({"source"}), "source"),
     "event": (frozenset({"event"}), "event"),
@@ -43,144 +41,90 @@ ITEM_REFS: dict[str, tuple[tuple[str, str], ...]] = {
     "judgments": (("rests_on", "fact"),),
     "assessments": (("analyst", "actor"),),
     "reactions": (("actor", "actor"),),
+    "key_figures": (("events", "event"),),
 }
 
+_SOURCE_FIELDS = ("source", "resolved_against")
 
-class FileIndex(TypedDict):
-    """What one fact file defines and refers to (plain data, so it can be cached)."""
+SINGULAR = {
+    "parties": "party",
+    "key_figures": "key figure",
+    "sources": "source",
+    "actors": "actor",
+    "events": "event",
+    "motives": "motive",
+    "rationales": "rationale",
+    "judgments": "judgment",
+    "assessments": "assessment",
+    "reactions": "reaction",
+    "claims": "claim",
+    "indicators": "indicator",
+}
+"""A kind of item as a message names one of them."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a validated item was written: its file and its path in that file."""
+
+    doc: Document
+    loc: Loc
+
+    def error(self, sub: Loc, message: str, *, key: bool = False) -> FactError:
+        return self.doc.error((*self.loc, *sub), message, key=key)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One validated item of a kind (``events``, ``parties``, ``key_figures``...) and its origin."""
 
     kind: str
-    counts: dict[str, int]
-    """Items of each kind the file holds (``parties`` too, for case.yaml)."""
-    ids: list[tuple[str, str, Loc]]
-    """``(id, what, place of the item)``; ``what`` is "party", "event", "key figure"..."""
-    refs: list[tuple[str, str, Loc]]
-    """``(id referred to, key of WANTED, place of the reference)``."""
-    motives: list[tuple[str, str, str | None, Loc]]
-    """``(id, party, mirror, place)`` of each motive (for the mirror rules)."""
+    item: Any
+    origin: Origin
 
 
-# ---------------------------------------------------------------- step 1: index a file
-
-
-_CITATION_FIELDS = ("source", "resolved_against")
-_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
-_PLANNING: set[type] = set()
-
-
-def _plan(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    """The fields of a model that may hold a `source` reference: ``(name, True)`` for a
-    reference itself, ``(name, False)`` for a field whose type holds models that may
-    (worked out once per class from the annotations; every other field is skipped)."""
-    plan = _PLANS.get(cls)
-    if plan is None:
-        _PLANNING.add(cls)
-
-        def holds_refs(tp: Any) -> bool:
-            if isinstance(tp, type) and issubclass(tp, BaseModel):
-                return tp in _PLANNING or bool(_plan(tp))  # (a model within itself: walk it)
-            return any(holds_refs(arg) for arg in typing.get_args(tp))
-
-        plan = tuple(
-            (name, name in _CITATION_FIELDS)
-            for name, field in cls.model_fields.items()
-            if name in _CITATION_FIELDS or holds_refs(field.annotation)
-        )
-        _PLANS[cls] = plan
-        _PLANNING.discard(cls)
-    return plan
-
-
-def _walk_citations(obj: Any, loc: Loc, out: list[tuple[str, str, Loc]]) -> None:
-    """Append every `source` reference inside ``obj`` (citations, casualty reports, positions)."""
+def source_refs(obj: Any, loc: Loc = ()) -> Iterator[tuple[str, Loc]]:
+    """Every source reference inside ``obj`` (citations, casualty reports, positions, dates)."""
     if isinstance(obj, BaseModel):
-        for name, is_ref in _plan(type(obj)):
+        for name in type(obj).model_fields:
             value = getattr(obj, name)
-            if is_ref:
-                if isinstance(value, str):
-                    out.append((value, "source", (*loc, name)))
+            if name in _SOURCE_FIELDS and isinstance(value, str):
+                yield value, (*loc, name)
             elif isinstance(value, (BaseModel, list)):
-                _walk_citations(value, (*loc, name), out)
+                yield from source_refs(value, (*loc, name))
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
-            _walk_citations(v, (*loc, i), out)
+            yield from source_refs(v, (*loc, i))
 
 
-def index_file(kind: str, model: BaseModel) -> FileIndex:
-    """The index of one validated fact file of ``kind`` (a key of FILE_KINDS)."""
-    ids: list[tuple[str, str, Loc]] = []
-    refs: list[tuple[str, str, Loc]] = []
-    motives: list[tuple[str, str, str | None, Loc]] = []
-    counts: dict[str, int] = {}
-    if kind == "case":
-        info: Any = model
-        counts["parties"] = len(info.parties)
-        ids.extend((p.id, "party", ("parties", i)) for i, p in enumerate(info.parties))
-        ids.extend((kf.id, "key figure", ("key_figures", i)) for i, kf in enumerate(info.key_figures))
-        _walk_citations(info, (), refs)
-        for i, kf in enumerate(info.key_figures):
-            refs.extend((ev, "event", ("key_figures", i, "events", j)) for j, ev in enumerate(kf.events))
-        return FileIndex(kind=kind, counts=counts, ids=ids, refs=refs, motives=motives)
-    items = getattr(model, kind)
-    counts[kind] = len(items)
-    what = kind[:-1]
-    fields = ITEM_REFS.get(kind, ())
-    for i, item in enumerate(items):
-        loc: Loc = (kind, i)
-        ids.append((item.id, what, loc))
-        if kind != "sources":
-            _walk_citations(item, loc, refs)
-        for name, wanted in fields:
-            value = getattr(item, name)
-            if isinstance(value, list):
-                refs.extend((v, wanted, (*loc, name, j)) for j, v in enumerate(value))
-            elif value is not None:
-                refs.append((value, wanted, (*loc, name)))
-        if kind == "motives":
-            motives.append((item.id, item.party, item.mirror, loc))
-    return FileIndex(kind=kind, counts=counts, ids=ids, refs=refs, motives=motives)
-
-
-def is_index(data: Any) -> bool:
-    """Whether cached data has the shape of a :class:`FileIndex` (a damaged or foreign
-    entry is recomputed, never trusted)."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("kind"), str)
-        and isinstance(data.get("counts"), dict)
-        and all(isinstance(data.get(k), list) for k in ("ids", "refs", "motives"))
-    )
-
-
-# ---------------------------------------------------------------- step 2: the rules
-
-
-def check(files: Iterable[tuple[FileIndex, Document]]) -> list[FactError]:
-    """Apply the case-wide rules to the indexes of its files, given case.yaml first and
-    then each kind's files in order (the first definition of an id is the one kept).
-    Returns every problem, located."""
-    files = list(files)
+def check(items: Iterable[Placed], invalid_ids: frozenset[str] = frozenset()) -> list[FactError]:
+    """Apply the case-wide rules to ``items`` (case.yaml's parties and key figures first,
+    then each kind's files in order: the first definition of an id is the one kept).
+    ``invalid_ids``: ids of items that did not validate (references to them are left
+    alone). Returns every problem, located."""
+    items = list(items)
     errors: list[FactError] = []
     kind_of_id: dict[str, str] = {}
-    where: dict[str, tuple[Document, Loc]] = {}
-    for index, doc in files:
-        for id_, what, loc in index["ids"]:
-            if id_ in kind_of_id:
-                other_doc, other_loc = where[id_]
-                line, _ = other_doc.locate((*other_loc, "id"))
-                errors.append(
-                    doc.error(
-                        (*loc, "id"),
-                        f"id '{id_}' is already used ({other_doc.path}:{line}); ids must be unique across the case",
-                    )
+    where: dict[str, Origin] = {}
+    for p in items:
+        id_ = p.item.id
+        if id_ in kind_of_id:
+            first = where[id_]
+            line, _ = first.doc.locate((*first.loc, "id"))
+            errors.append(
+                p.origin.error(
+                    ("id",), f"id '{id_}' is already used ({first.doc.path}:{line}); ids must be unique across the case"
                 )
-                continue
-            kind_of_id[id_] = what
-            where[id_] = (doc, loc)
+            )
+            continue
+        kind_of_id[id_] = SINGULAR[p.kind]
+        where[id_] = p.origin
 
-    facts = frozenset(kind_of_id.values()) - {"party", "source"}  # once: not per reference (O(n²))
-    for index, doc in files:
-        for ref, wanted, loc in index["refs"]:
+    facts = frozenset(kind_of_id.values()) - {"party", "source"}
+    for p in items:
+        for ref, wanted, loc in _refs(p):
+            if ref in invalid_ids:
+                continue
             kinds = WANTED[wanted][0] or facts
             got = kind_of_id.get(ref)
             if got is not None and got in kinds:
@@ -190,32 +134,40 @@ def check(files: Iterable[tuple[FileIndex, Document]]) -> list[FactError]:
                 candidates = [k for k, v in kind_of_id.items() if v in kinds]
                 close = difflib.get_close_matches(ref, candidates, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                errors.append(doc.error(loc, f"no {what} has the id '{ref}'{hint}"))
+                errors.append(p.origin.error(loc, f"no {what} has the id '{ref}'{hint}"))
             else:
-                errors.append(doc.error(loc, f"'{ref}' is a {got}, but a {what} is expected here"))
+                errors.append(p.origin.error(loc, f"'{ref}' is a {got}, but a {what} is expected here"))
 
-    errors.extend(_mirror_errors(files))
+    errors.extend(_mirror_errors([p for p in items if p.kind == "motives"]))
     return errors
 
 
-def _mirror_errors(files: list[tuple[FileIndex, Document]]) -> Iterator[FactError]:
+def _refs(p: Placed) -> Iterator[tuple[str, str, Loc]]:
+    """(id referred to, key of WANTED, place relative to the item) of one item."""
+    if p.kind != "sources":
+        for ref, loc in source_refs(p.item):
+            yield ref, "source", loc
+    for name, wanted in ITEM_REFS.get(p.kind, ()):
+        value = getattr(p.item, name)
+        if isinstance(value, list):
+            for j, v in enumerate(value):
+                yield v, wanted, (name, j)
+        elif value is not None:
+            yield value, wanted, (name,)
+
+
+def _mirror_errors(motives: list[Placed]) -> Iterator[FactError]:
     """A mirror motive belongs to another party and names this one back."""
-    motive_party: dict[str, str] = {}
-    mirrors: dict[str, str] = {}
-    for index, _doc in files:
-        for id_, party, mirror, _loc in index["motives"]:
-            motive_party.setdefault(id_, party)
-            if mirror:
-                mirrors.setdefault(id_, mirror)
-    for index, doc in files:
-        for id_, party, mirror, loc in index["motives"]:
-            if not mirror:
-                continue
-            if motive_party.get(mirror) == party:
-                yield doc.error((*loc, "mirror"), "a mirror motive must belong to another party")
-            back = mirrors.get(mirror)
-            if back is not None and back != id_:
-                yield doc.error(
-                    (*loc, "mirror"),
-                    f"'{mirror}' names '{back}' as its mirror, not '{id_}'; the two must agree",
-                )
+    party_of = {p.item.id: p.item.party for p in motives}
+    mirror_of = {p.item.id: p.item.mirror for p in motives if p.item.mirror}
+    for p in motives:
+        m = p.item
+        if not m.mirror:
+            continue
+        if party_of.get(m.mirror) == m.party:
+            yield p.origin.error(("mirror",), "a mirror motive must belong to another party")
+        back = mirror_of.get(m.mirror)
+        if back is not None and back != m.id:
+            yield p.origin.error(
+                ("mirror",), f"'{m.mirror}' names '{back}' as its mirror, not '{m.id}'; the two must agree"
+            )

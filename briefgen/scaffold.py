@@ -856,31 +856,10 @@ def scaffold(
 
 def _self_check(folder: Path) -> None:
     """The scaffold must pass `briefgen check --archive`; if not, it is a bug in briefgen."""
-    from .archive import check_archive
     from .errors import CaseInvalid
-    from .loader import load_located
+    from .loader import check_case
 
     try:
-        case, case_doc, origins = load_located(folder)
+        check_case(folder, folder / ARCHIVE_DIR)
     except CaseInvalid as exc:
-        raise RuntimeError("the new case does not validate: " + "; ".join(exc.lines())) from None
-    problems = check_archive(case, case_doc, origins, folder / ARCHIVE_DIR)
-    if problems:
-        raise RuntimeError("the new case's excerpts are not in its archive: " + "; ".join(e.format() for e in problems))
-
-
-# ---------------------------------------------------------------- command
-
-
-def cmd_new(args: Any, con: Any) -> int:
-    """`briefgen new CASE_DIR --parties ...` (registered in commands.register)."""
-    case_dir = Path(args.case_dir)
-    written = scaffold(case_dir, parse_parties(args.parties), args.title)
-    con.info(f"created {case_dir}/ with one commented example of every kind of fact:")
-    for p in written:
-        con.detail(f"  {p}")
-    con.info("  " + ", ".join(p.relative_to(case_dir).as_posix() for p in written))
-    con.info("every entry is an invented EXAMPLE: replace it with your own facts (docs/facts.md). Next:")
-    con.info(f"  briefgen check {case_dir} --archive {case_dir / ARCHIVE_DIR}")
-    con.info(f"  briefgen build {case_dir} --format html")
-    return 0
+        raise RuntimeError("the new case does not pass its own check: " + "; ".join(exc.lines())) from None

@@ -19,6 +19,7 @@ import html
 import ipaddress
 import json
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -64,7 +65,13 @@ def reload_script(version: int, nonce: str) -> bytes:
 
 
 def inject(page: bytes, snippet: bytes) -> bytes:
-    """``page`` with ``snippet`` just before its last ``</body>`` (appended if there is none)."""
+    """``page`` with ``snippet`` just before its last ``</body>`` (appended if there is none),
+    and without the page's own Content-Security-Policy ``<meta>``, which allows no script:
+    the response's header says the same, plus the nonce of the reload script."""
+    from .selfcheck import CSP
+
+    own = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">\n'.encode()
+    page = page.replace(own, b"", 1)
     at = page.lower().rfind(b"</body>")
     return page + snippet if at < 0 else page[:at] + snippet + page[at:]
 
@@ -101,6 +108,18 @@ class BriefingServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
+    """Connections the system queues while every handler is busy (a page and its reloads
+    from several tabs at once)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that closes a connection early (a reload, a closed tab) is not a
+        # problem to report; anything else is logged in a line, without a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        if self.log:
+            self.log(f"{client_address[0]}: request failed: {type(exc).__name__}: {exc}")
 
     def __init__(
         self,
@@ -126,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: BriefingServer
     server_version = "briefgen-serve"
     sys_version = ""
+    timeout = 10
+    """Seconds a client may take to send its request (a half-sent request ties up a thread)."""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
         if self.server.log:
@@ -262,7 +283,6 @@ def serve(
     server = make_server(watcher.options.out, watcher.status, host, port, con.info if verbose else None)
     serving = False
     try:
-        watcher.mark_seen()
         watcher.build(("html",), raise_usage=True)
         thread = threading.Thread(
             target=watcher.run, kwargs={"first": ("pdf",), "stop": stop}, name="briefgen-watch", daemon=True

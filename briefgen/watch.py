@@ -1,20 +1,18 @@
 """watch: rebuild the briefings whenever a fact file, template or audience profile is saved.
 
-Polling with ``os.stat`` (every ``interval`` seconds, default 0.5) rather than an OS
-notification library: a case is a handful of files, a scan costs well under a
-millisecond, it behaves the same on every system and network drive, and it adds no
-dependency. Each change rebuilds HTML first (fast: the browser can reload at once) and
-then PDF. The build validates before it writes, so when the facts are broken the
-problems are printed exactly as ``briefgen check`` prints them and the last good
-outputs stay in place until the facts are fixed.
+The operating system reports changes (watchfiles: inotify, FSEvents, ...), grouped until
+the files stop changing, since editors save in several steps. Each change rebuilds HTML
+first (fast: the browser can reload at once) and then PDF. The build validates before it
+writes, so when the facts are broken the problems are printed exactly as
+``briefgen check`` prints them and the last good outputs stay in place until the facts
+are fixed.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,49 +20,6 @@ from typing import Any
 from .build import FORMATS, BuildOptions, BuildReport, build
 from .errors import BriefgenError, UsageError
 from .paths import builtin_templates_dir
-
-Snapshot = dict[str, tuple[int, int]]
-Wait = Callable[[float], bool]
-"""Waits up to the given seconds; returns True when the watch should stop."""
-
-
-def watched_folders(case_dirs: Sequence[Path], options: BuildOptions) -> tuple[list[Path], list[Path]]:
-    """The folders whose files a build reads: (scanned flat, scanned with subfolders).
-    Case folders are flat (the loader reads only their top level); template and audience
-    folders are scanned whole, including templates kept beside a profile."""
-    flat = [*case_dirs, *([options.previous] if options.previous else [])]
-    deep = [builtin_templates_dir(), *options.templates, *options.audience_dirs]
-    return list(dict.fromkeys(flat)), list(dict.fromkeys(deep))
-
-
-def snapshot(flat: Sequence[Path], deep: Sequence[Path]) -> Snapshot:
-    """Path → (modification time in ns, size) of every file in the folders; a folder
-    that is missing appears as a marker, so creating it counts as a change."""
-    found: Snapshot = {}
-
-    def scan(folder: Path, recurse: bool) -> None:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            found[f"{folder}{os.sep}"] = (-1, -1)
-            return
-        for entry in entries:
-            if entry.name.startswith(".") or entry.name == "__pycache__":
-                continue  # editor swap files and caches are not inputs
-            try:
-                if entry.is_file():
-                    st = entry.stat()
-                    found[entry.path] = (st.st_mtime_ns, st.st_size)
-                elif recurse and entry.is_dir():
-                    scan(Path(entry.path), True)
-            except OSError:
-                continue  # vanished between listing and stat: the next scan sees it
-
-    for folder in flat:
-        scan(folder, False)
-    for folder in deep:
-        scan(folder, True)
-    return found
 
 
 @dataclass
@@ -87,30 +42,24 @@ class Watcher:
     ``con`` is the CLI console (``info`` and ``problems``). Safe to read :meth:`status`
     from other threads while :meth:`run` builds in one."""
 
-    def __init__(
-        self,
-        case_dirs: Sequence[Path],
-        options: BuildOptions,
-        con: Any,
-        *,
-        interval: float = 0.5,
-        settle: float = 0.05,
-    ) -> None:
+    def __init__(self, case_dirs: Sequence[Path], options: BuildOptions, con: Any) -> None:
         self.case_dirs = list(case_dirs)
         self.options = options
         self.con = con
-        self.interval = interval
-        self.settle = settle
         self.formats = tuple(f for f in FORMATS if f in options.formats)
         self.builds = 0
         """Completed build attempts (successful or not), for tests and logs."""
         self._status = WatchStatus()
         self._lock = threading.Lock()
-        self._flat, self._deep = watched_folders(self.case_dirs, options)
-        self._seen: Snapshot | None = None
-        self._templates_changed = False
+        # Case folders are read flat (the loader reads only their top level); template and
+        # profile folders whole, templates kept beside a profile included.
+        self.flat = [
+            d.resolve() for d in dict.fromkeys([*self.case_dirs, *([options.previous] if options.previous else [])])
+        ]
+        self.deep = [
+            d.resolve() for d in dict.fromkeys([builtin_templates_dir(), *options.templates, *options.audience_dirs])
+        ]
 
-    # state ------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """A copy of the current :class:`WatchStatus` as plain data."""
         with self._lock:
@@ -121,11 +70,15 @@ class Watcher:
             for k, v in changes.items():
                 setattr(self._status, k, v)
 
-    # building ---------------------------------------------------------
-    def mark_seen(self) -> None:
-        """Take the snapshot later scans compare with. Taken before a build so that a save
-        made during the build is noticed by the next scan."""
-        self._seen = snapshot(self._flat, self._deep)
+    def is_input(self, path: str | Path) -> bool:
+        """Whether a build reads ``path``: a fact file of a watched case, or any file in a
+        template or profile folder (hidden files and caches are an editor's, not inputs)."""
+        p = Path(path)
+        if p.name.startswith(".") or "__pycache__" in p.parts:
+            return False
+        if p.parent in self.flat:
+            return p.suffix in (".yaml", ".yml")
+        return any(p.is_relative_to(d) for d in self.deep)
 
     def build(self, formats: Sequence[str] | None = None, *, raise_usage: bool = False) -> bool:
         """Build ``formats`` (default: the options' formats), HTML before PDF. Returns
@@ -172,65 +125,50 @@ class Watcher:
         self.con.problems(exc)
         self.con.info(f"[{time.strftime('%H:%M:%S')}] keeping the last good output; fix the problems and save again")
 
-    # watching ---------------------------------------------------------
-    def changed(self) -> bool:
-        """Whether any input changed since the last snapshot; if so, waits until the files
-        stop changing (editors save in several steps) and takes the new snapshot."""
-        now = snapshot(self._flat, self._deep)
-        if now == self._seen:
+    def changed(self, paths: Iterable[str | Path]) -> bool:
+        """Rebuild if any of ``paths`` is an input; returns whether it rebuilt."""
+        inputs = [Path(p) for p in paths if self.is_input(p)]
+        if not inputs:
             return False
-        for _ in range(20):
-            if self.settle:
-                time.sleep(self.settle)
-            again = snapshot(self._flat, self._deep)
-            if again == now:
-                break
-            now = again
-        before = self._seen or {}
-        differ = {k for k in before.keys() | now.keys() if before.get(k) != now.get(k)}
-        self._seen = now
-        cases = tuple(str(d) + os.sep for d in self._flat)
-        if any(not k.startswith(cases) for k in differ):
-            self._templates_changed = True
-        return True
-
-    def poll(self) -> bool:
-        """One scan; rebuilds if an input changed. Returns whether it rebuilt."""
-        if not self.changed():
-            return False
-        if self._templates_changed:
-            # The render stage keeps compiled templates for the life of the process (right
-            # for one build, stale for a watch): drop them so the edited ones are read.
+        if any(p.parent not in self.flat for p in inputs):
+            # The render stage keeps compiled templates for the life of the process
+            # (right for one build, stale for a watch): drop them so edits are read.
             from .render import environment
 
             environment.cache_clear()
-            self._templates_changed = False
         self.build()
         return True
 
     def run(
-        self,
-        *,
-        first: Sequence[str] | None = None,
-        max_iterations: int | None = None,
-        stop: threading.Event | None = None,
-        wait: Wait | None = None,
+        self, *, first: Sequence[str] | None = None, stop: threading.Event | None = None, max_builds: int | None = None
     ) -> None:
-        """Build ``first`` (default: every format; ``()`` for none), then scan every
-        ``interval`` seconds and rebuild on change, until ``stop`` is set or after
-        ``max_iterations`` scans (for tests; None means forever). ``wait`` replaces the
-        pause between scans (default: waiting on ``stop``). A usage error in the first
-        build is raised; later problems are printed and watching goes on."""
-        stop = stop or threading.Event()
-        pause: Wait = wait or stop.wait
-        if self._seen is None:
-            self.mark_seen()
+        """Build ``first`` (default: every format; ``()`` for none), then rebuild whenever
+        an input changes, until ``stop`` is set (or after ``max_builds`` rebuilds). A
+        usage error in the first build is raised; later problems are printed and
+        watching goes on."""
+        import watchfiles
+
         todo = self.formats if first is None else tuple(first)
-        if todo:
-            self.build(todo, raise_usage=True)
-        n = 0
-        while max_iterations is None or n < max_iterations:
-            if pause(self.interval) or stop.is_set():
-                return
-            n += 1
-            self.poll()
+        roots = [str(d) for d in (*self.flat, *self.deep) if d.is_dir()]
+        rebuilt = 0
+        started = False
+        # The first build runs once the watch is set up (its first quiet moment), so that
+        # a file saved during that build is seen.
+        for changes in watchfiles.watch(
+            *roots,
+            watch_filter=lambda _change, path: self.is_input(path),
+            stop_event=stop,
+            raise_interrupt=True,
+            yield_on_timeout=True,
+            rust_timeout=200,
+        ):
+            if not started:
+                started = True
+                if todo:
+                    self.build(todo, raise_usage=True)
+                if max_builds == 0:
+                    return
+            if changes and self.changed(path for _, path in changes):
+                rebuilt += 1
+                if max_builds is not None and rebuilt >= max_builds:
+                    return

@@ -13,7 +13,9 @@ YAML would otherwise do silently:
   surrogates), even when written as escapes such as ``"\\0"`` or ``"\\ud800"``;
 * nesting depth, file size and encoding (UTF-8, no byte-order mark) are checked.
 
-The result is a :class:`Document`: the data plus a map from each value's path
+It reads libyaml's events (PyYAML's C parser; PyYAML's own parser where PyYAML was
+built without libyaml) and builds the data itself, so that every value keeps its
+place. The result is a :class:`Document`: the data plus a map from each value's path
 (a tuple of keys and list indexes) to its ``(line, col)`` and the key's own mark.
 """
 
@@ -40,18 +42,12 @@ MAX_ALIAS_EXPANSION = 100_000
 
 Path_ = tuple[str | int, ...]
 
-# libyaml's parser (PyYAML exports it from yaml.cyaml only) for the fast path of
-# files that hold nothing unusual; see _read_plain.
-_CFAST = getattr(getattr(yaml, "cyaml", None), "CParser", None)
-try:  # the same fast path in C, built with briefgen where libyaml's headers were found
-    from . import _yamlfast
-except ImportError:  # pragma: no cover - depends on the machine that installed briefgen
-    _yamlfast = None  # type: ignore[assignment]
+# libyaml's parser (PyYAML's own where PyYAML was built without libyaml); only its
+# events are used, never its constructor.
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Characters YAML forbids in a stream; escapes in double-quoted text can still produce
 # them, and they break later stages (UTF-8 encoding of the HTML, the PDF's text).
-# (Written as the forbidden ranges, the complement of YAML's printable set
-# [^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]: the same
-# characters, but it compiles in a millisecond rather than ten, at every start-up.)
 _NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _MAX_INT_DIGITS = 1000
 
@@ -64,11 +60,9 @@ _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-_PLAIN_STR_TAGS = {None, "!", "tag:yaml.org,2002:str"}
+_STR_TAGS = {None, "!", "tag:yaml.org,2002:str"}
 _ALLOWED_TAGS = {
-    None,
-    "!",
-    "tag:yaml.org,2002:str",
+    *_STR_TAGS,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
@@ -86,17 +80,10 @@ class Document:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    source: bytes | tuple[Path, str] | None = field(default=None, repr=False, compare=False)
-    """The file's text (UTF-8) while ``marks`` are still to be worked out: a file read by
-    the fast path gets its marks on the first :meth:`locate` (most files never need them).
-    For a large file, ``(file, sha256)`` instead: the text is read again when needed, and
-    used only if it is still the text that was parsed."""
 
     def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
         """Best ``(line, col)`` for a path: the key itself if asked, else the value;
         falls back to the nearest ancestor that has a mark."""
-        if self.source is not None:
-            self._mark_up()
         loc = tuple(loc)
         while True:
             if key and loc in self.key_marks:
@@ -111,61 +98,40 @@ class Document:
         line, col = self.locate(loc, key=key)
         return FactError(self.path, line, col, message)
 
-    def _mark_up(self) -> None:
-        """Fill in the marks of a file read by the fast path (read it again, with marks)."""
-        assert self.source is not None
-        source, self.source = self.source, None
-        if isinstance(source, tuple):
-            import hashlib
-
-            try:
-                raw = Path(source[0]).read_bytes()
-            except OSError:
-                return
-            if hashlib.sha256(raw).hexdigest() != source[1]:
-                return  # changed since it was read: no marks (errors name the file's start)
-            source = raw
-        text = source.decode("utf-8")
-        try:
-            located = _parse_located(text, self.path, _CFAST)
-        except Exception:  # libyaml took it once; should it balk now, use the careful reader
-            located = _parse_located(text, self.path, None)
-        self.marks, self.key_marks = located.marks, located.key_marks
-
 
 def _resolve_plain(value: str) -> Any:
     """YAML 1.2 core schema resolution of an unquoted scalar."""
-    if not value or value[0] in "~nNtTfF0123456789+-.":
-        if _NULL.match(value):
-            return None
-        if _BOOL_TRUE.match(value):
-            return True
-        if _BOOL_FALSE.match(value):
-            return False
-        if _INT.match(value):
-            if len(value) > _MAX_INT_DIGITS:
-                raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
-            return int(value)
-        if _INT_OCT.match(value) or _INT_HEX.match(value):
-            if len(value) > _MAX_INT_DIGITS:
-                raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
-            return int(value[2:], 8 if value[1] == "o" else 16)
-        if _FLOAT.match(value):
-            return float(value)
-        if _INF.match(value):
-            return float("-inf") if value.startswith("-") else float("inf")
-        if _NAN.match(value):
-            return float("nan")
+    if value and value[0] not in "~nNtTfF0123456789+-.":
+        return value
+    if _NULL.match(value):
+        return None
+    if _BOOL_TRUE.match(value):
+        return True
+    if _BOOL_FALSE.match(value):
+        return False
+    integer = _INT.match(value) or _INT_OCT.match(value) or _INT_HEX.match(value)
+    if integer and len(value) > _MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
+    if _INT.match(value):
+        return int(value)
+    if integer:
+        return int(value[2:], 8 if value[1] == "o" else 16)
+    if _FLOAT.match(value):
+        return float(value)
+    if _INF.match(value):
+        return float("-inf") if value.startswith("-") else float("inf")
+    if _NAN.match(value):
+        return float("nan")
     return value
 
 
-def _scalar(event: Any, tag: str | None) -> Any:
+def _scalar(event: Any) -> Any:
     """The value of an allowed scalar: plain text resolved by the YAML 1.2 core schema,
     quoted or ``!!str`` text kept as written."""
-    if not event.style and event.implicit[0] and tag in _PLAIN_STR_TAGS:  # plain: None, or "" from libyaml
-        return _resolve_plain(event.value) if tag is None else event.value
-    if tag in (None, "!", "tag:yaml.org,2002:str"):
-        return event.value
+    tag = event.tag
+    if tag in _STR_TAGS:
+        plain = not event.style and event.implicit[0] and tag is None
+        return _resolve_plain(event.value) if plain else event.value
     return _resolve_plain(event.value)
 
 
@@ -178,11 +144,9 @@ def _count(value: Any) -> int:
     """Values that an alias stands for (itself and everything inside it)."""
     stack = [value]
     n = 0
-    while stack:
+    while stack and n <= MAX_ALIAS_EXPANSION:
         v = stack.pop()
         n += 1
-        if n > MAX_ALIAS_EXPANSION:
-            return n
         if isinstance(v, dict):
             stack.extend(v.values())
         elif isinstance(v, list):
@@ -190,48 +154,39 @@ def _count(value: Any) -> int:
     return n
 
 
+def _one(path: str, line: int, col: int, message: str) -> CaseInvalid:
+    return CaseInvalid([FactError(path, line, col, message)])
+
+
 def _check_size(size: int, path: str) -> None:
     if size > MAX_FILE_BYTES:
-        raise CaseInvalid(
-            [
-                FactError.at_file(
-                    path,
-                    f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit; "
-                    "split it into several files of the same kind (for example events-2024-01.yaml)",
-                )
-            ]
+        raise _one(
+            path,
+            1,
+            1,
+            f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit; "
+            "split it into several files of the same kind (for example events-2024-01.yaml)",
         )
 
 
 def _decode(raw: bytes, path: str) -> str:
     _check_size(len(raw), path)
     if raw.startswith(b"\xef\xbb\xbf"):
-        raise CaseInvalid(
-            [
-                FactError.at_file(
-                    path,
-                    "file starts with a byte-order mark; save it as UTF-8 without BOM",
-                )
-            ]
-        )
+        raise _one(path, 1, 1, "file starts with a byte-order mark; save it as UTF-8 without BOM")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CaseInvalid([FactError.at_file(path, "file is UTF-16; save it as UTF-8 (without BOM)")])
+        raise _one(path, 1, 1, "file is UTF-16; save it as UTF-8 (without BOM)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise CaseInvalid(
-            [
-                FactError(
-                    path,
-                    line,
-                    col,
-                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; "
-                    "save the file as UTF-8 (copy-paste from some programs brings in other encodings)",
-                )
-            ]
+        raise _one(
+            path,
+            line,
+            col,
+            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; "
+            "save the file as UTF-8 (copy-paste from some programs brings in other encodings)",
         ) from None
 
 
@@ -251,352 +206,267 @@ def _check_tabs(text: str, path: str) -> list[FactError]:
     return errors
 
 
-def parse_text(text: str, path: str, raw: bytes | None = None, *, fast: bool = True) -> Document:
-    """Parse YAML text (already decoded) into a :class:`Document`, or raise CaseInvalid.
-    ``raw``, when given, is the UTF-8 the text was decoded from (kept to locate errors).
-    ``fast`` False skips the fast path (already tried on these bytes)."""
-    if "\t" in text:  # (a fast scan; most files hold no tab at all)
-        tab_errors = _check_tabs(text, path)
-        if tab_errors:
-            raise CaseInvalid(tab_errors)
-    data = _read_plain(text, raw) if fast else _UNREAD
-    if data is not _UNREAD:
-        return Document(path, data, source=raw if raw is not None else text.encode("utf-8"))
-    return _parse_located(text, path, None)
+class _NoKey:
+    __slots__ = ()
 
 
-def _parse_located(text: str, path: str, parser_class: Any) -> Document:
-    """The careful reader: every check above, every problem located, a mark for every value.
-    ``parser_class`` None means PyYAML's pure-Python parser (whose errors the messages assume)."""
-    errors: list[FactError] = []
-    doc = Document(path, None)
-    anchors: dict[str, tuple[Any, int]] = {}
-    alias_count = 0
-    expansion = 0
-    # Stack frames: [container, path, pending_key, pending_key_mark, seen_keys]
-    stack: list[list[Any]] = []
-    root_set = False
-    documents = 0
+_NO_KEY = _NoKey()
 
-    def attach(value: Any, start: tuple[int, int], anchor: str | None) -> Path_ | None:
-        nonlocal root_set
+
+@dataclass
+class _Frame:
+    """A mapping or list being filled, and in a mapping the key waiting for its value."""
+
+    container: dict[str, Any] | list[Any]
+    path: Path_
+    key: Any = _NO_KEY
+    key_mark: tuple[int, int] = (0, 0)
+    seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class _Reader:
+    """Builds a :class:`Document` from the parser's events, collecting every problem."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.errors: list[FactError] = []
+        self.doc = Document(path, None)
+        self.anchors: dict[str, Any] = {}
+        self.aliases = 0
+        self.expansion = 0
+        self.stack: list[_Frame] = []
+        self.documents = 0
+
+    def problem(self, event: Any, message: str) -> None:
+        self.errors.append(FactError(self.path, *_mark(event), message))
+
+    def attach(self, value: Any, start: tuple[int, int], anchor: str | None) -> Path_ | None:
+        """Put ``value`` in its place; the path it got (None for a mapping key)."""
         if anchor:
-            anchors[anchor] = (value, 1)
-        if not stack:
+            self.anchors[anchor] = value
+        doc = self.doc
+        if not self.stack:
             doc.data = value
-            root_set = True
             doc.marks[()] = start
             return ()
-        frame = stack[-1]
-        container, cpath = frame[0], frame[1]
+        frame = self.stack[-1]
+        container = frame.container
         if isinstance(container, list):
-            p = (*cpath, len(container))
+            p = (*frame.path, len(container))
             container.append(value)
             doc.marks[p] = start
             return p
-        # mapping
-        if frame[2] is _NO_KEY:
-            # this value is a key
+        if frame.key is _NO_KEY:  # this value is a key
             if not isinstance(value, str):
                 shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
-                errors.append(
+                self.errors.append(
                     FactError(
-                        path,
+                        self.path,
                         *start,
                         f"key {shown} is not text; field names must be plain words (quote it if it is meant as text)",
                     )
                 )
                 value = str(value)
             if value == "<<":
-                errors.append(FactError(path, *start, "merge keys ('<<') are not supported; write the fields out"))
-            if value in frame[4]:
-                first = frame[4][value]
-                errors.append(
+                self.errors.append(
+                    FactError(self.path, *start, "merge keys ('<<') are not supported; write the fields out")
+                )
+            if value in frame.seen:
+                self.errors.append(
                     FactError(
-                        path,
+                        self.path,
                         *start,
-                        f"duplicate key '{value}' (first given at line {first[0]}); "
+                        f"duplicate key '{value}' (first given at line {frame.seen[value][0]}); "
                         "each key may appear once: merge the two or rename one",
                     )
                 )
-            frame[2] = value
-            frame[3] = start
+            frame.key, frame.key_mark = value, start
             return None
-        key = frame[2]
-        p = (*cpath, key)
-        if key not in frame[4]:
+        key = frame.key
+        p = (*frame.path, key)
+        if key not in frame.seen:
             container[key] = value
-            frame[4][key] = frame[3]
-            doc.key_marks[p] = frame[3]
+            frame.seen[key] = frame.key_mark
+            doc.key_marks[p] = frame.key_mark
             doc.marks[p] = start
-        frame[2] = _NO_KEY
+        frame.key = _NO_KEY
         return p
 
-    parser: Any = None
-    try:
-        # Inside the try: the pure-Python reader checks for forbidden characters at once.
-        parser = parser_class(text) if parser_class is not None else yaml.SafeLoader(text)
-        while True:
-            event = parser.get_event()
-            if event is None:
-                break
-            etype = type(event)
-            if etype is yaml.ScalarEvent:
-                tag = event.tag
-                if tag not in _ALLOWED_TAGS:
-                    errors.append(
-                        FactError(
-                            path,
-                            *_mark(event),
-                            f"tag '{tag}' is not allowed; fact files hold plain text, numbers, lists and mappings",
-                        )
-                    )
-                    value: Any = event.value
-                else:
-                    try:
-                        value = _scalar(event, tag)
-                    except ValueError as exc:  # a number too long to be one
-                        errors.append(FactError(path, *_mark(event), str(exc)))
-                        value = event.value
-                if isinstance(value, str):
-                    bad = _NON_PRINTABLE.search(value)
-                    if bad:
-                        errors.append(
-                            FactError(
-                                path,
-                                *_mark(event),
-                                f"the text holds the character U+{ord(bad.group()):04X}, which fact files may not "
-                                "contain (a control character or half of a broken character); delete it",
-                            )
-                        )
-                attach(value, _mark(event), event.anchor)
-            elif etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
-                if event.tag not in _ALLOWED_TAGS:
-                    errors.append(
-                        FactError(
-                            path,
-                            *_mark(event),
-                            f"tag '{event.tag}' is not allowed; fact files hold plain text, numbers, lists and mappings",
-                        )
-                    )
-                if len(stack) >= MAX_DEPTH:
-                    raise CaseInvalid(
-                        [
-                            FactError(
-                                path,
-                                *_mark(event),
-                                f"nesting is deeper than {MAX_DEPTH} levels; fact files never need this much",
-                            )
-                        ]
-                    )
-                container: Any = {} if etype is yaml.MappingStartEvent else []
-                p = attach(container, _mark(event), event.anchor)
-                if p is None:  # a collection used as a key: already reported
-                    p = (*stack[-1][1], "?")
-                stack.append([container, p, _NO_KEY, None, {}])
-            elif etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
-                stack.pop()
-            elif etype is yaml.AliasEvent:
-                alias_count += 1
-                start = _mark(event)
-                if alias_count > MAX_ALIASES:
-                    raise CaseInvalid(
-                        [FactError(path, *start, f"more than {MAX_ALIASES} aliases in one file; write the values out")]
-                    )
-                if event.anchor not in anchors:
-                    errors.append(FactError(path, *start, f"alias '*{event.anchor}' names no anchor"))
-                    attach(None, start, None)
-                    continue
-                value, size = anchors[event.anchor]
-                if any(frame[0] is value for frame in stack):
-                    # '&a [*a]': the alias would make the data contain itself.
-                    errors.append(FactError(path, *start, f"alias '*{event.anchor}' stands for a value it is part of"))
-                    attach(None, start, None)
-                    continue
-                size = _count(value)
-                expansion += size
-                if expansion > MAX_ALIAS_EXPANSION:
-                    raise CaseInvalid(
-                        [
-                            FactError(
-                                path,
-                                *start,
-                                "aliases expand to more than "
-                                f"{MAX_ALIAS_EXPANSION:,} values (an 'alias bomb'); write the values out",
-                            )
-                        ]
-                    )
-                attach(value, start, None)
-            elif etype is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    errors.append(
-                        FactError(
-                            path,
-                            *_mark(event),
-                            "a second YAML document ('---') in one file; put each kind of fact in its own file",
-                        )
-                    )
-                    break
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or "YAML syntax error"
-        hint = _syntax_hint(problem)
-        errors.append(FactError(path, line, col, f"YAML syntax error: {problem}{hint}"))
-        raise CaseInvalid(errors) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML forbids, typed or pasted in
-        before = text[: exc.position] if isinstance(exc.position, int) else ""
-        line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1) + 1
-        code = exc.character if isinstance(exc.character, int) else 0
-        errors.append(
-            FactError(
-                path,
-                line,
-                col,
-                f"the character U+{code:04X} is not allowed in a fact file (a control character, often "
-                "brought in by copy-paste); delete it",
+    def scalar(self, event: Any) -> None:
+        value: Any = event.value
+        if event.tag not in _ALLOWED_TAGS:
+            self.problem(
+                event, f"tag '{event.tag}' is not allowed; fact files hold plain text, numbers, lists and mappings"
             )
-        )
-        raise CaseInvalid(errors) from None
-    except yaml.YAMLError as exc:
-        errors.append(FactError(path, 1, 1, f"YAML could not be read: {exc}"))
-        raise CaseInvalid(errors) from None
-    except ValueError:  # an escape naming no character, such as "\\U00110000"
-        where = getattr(parser, "get_mark", None)
-        mark = where() if where else None
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        errors.append(
-            FactError(path, line, col, "an escape in quoted text (\\u or \\U) names a character that does not exist")
-        )
-        raise CaseInvalid(errors) from None
-    finally:
-        dispose = getattr(parser, "dispose", None)
-        if dispose:
-            dispose()
-    if errors:
-        raise CaseInvalid(errors)
-    if not root_set or doc.data is None:
-        raise CaseInvalid([FactError.at_file(path, "file is empty; write the facts it should hold or delete it")])
-    return doc
+        else:
+            try:
+                value = _scalar(event)
+            except ValueError as exc:  # a number too long to be one
+                self.problem(event, str(exc))
+        if isinstance(value, str):
+            bad = _NON_PRINTABLE.search(value)
+            if bad:
+                self.problem(
+                    event,
+                    f"the text holds the character U+{ord(bad.group()):04X}, which fact files may not contain "
+                    "(a control character or half of a broken character); delete it",
+                )
+        self.attach(value, _mark(event), event.anchor)
+
+    def start(self, event: Any) -> None:
+        if event.tag not in _ALLOWED_TAGS:
+            self.problem(
+                event, f"tag '{event.tag}' is not allowed; fact files hold plain text, numbers, lists and mappings"
+            )
+        if len(self.stack) >= MAX_DEPTH:
+            raise _one(
+                self.path, *_mark(event), f"nesting is deeper than {MAX_DEPTH} levels; fact files never need this much"
+            )
+        container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+        p = self.attach(container, _mark(event), event.anchor)
+        if p is None:  # a collection used as a key: already reported
+            p = (*self.stack[-1].path, "?")
+        self.stack.append(_Frame(container, p))
+
+    def alias(self, event: Any) -> None:
+        self.aliases += 1
+        start = _mark(event)
+        if self.aliases > MAX_ALIASES:
+            raise _one(self.path, *start, f"more than {MAX_ALIASES} aliases in one file; write the values out")
+        if event.anchor not in self.anchors:
+            self.problem(event, f"alias '*{event.anchor}' names no anchor")
+            self.attach(None, start, None)
+            return
+        value = self.anchors[event.anchor]
+        if any(frame.container is value for frame in self.stack):
+            # '&a [*a]': the alias would make the data contain itself.
+            self.problem(event, f"alias '*{event.anchor}' stands for a value it is part of")
+            self.attach(None, start, None)
+            return
+        self.expansion += _count(value)
+        if self.expansion > MAX_ALIAS_EXPANSION:
+            raise _one(
+                self.path,
+                *start,
+                f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} values (an 'alias bomb'); write the values out",
+            )
+        self.attach(value, start, None)
+
+    def read(self) -> Document:
+        parser: Any = None
+        try:
+            parser = _Parser(self.text)
+            while (event := parser.get_event()) is not None:
+                if isinstance(event, yaml.ScalarEvent):
+                    self.scalar(event)
+                elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    self.start(event)
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    self.stack.pop()
+                elif isinstance(event, yaml.AliasEvent):
+                    self.alias(event)
+                elif isinstance(event, yaml.DocumentStartEvent):
+                    self.documents += 1
+                    if self.documents > 1:
+                        self.problem(
+                            event, "a second YAML document ('---') in one file; put each kind of fact in its own file"
+                        )
+                        break
+        except yaml.MarkedYAMLError as exc:
+            self.errors.append(syntax_error(exc, self.text, self.path))
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids, typed or pasted in
+            before = self.text[: exc.position] if isinstance(exc.position, int) else ""
+            code = exc.character if isinstance(exc.character, int) else 0
+            self.errors.append(
+                FactError(
+                    self.path,
+                    before.count("\n") + 1,
+                    len(before) - (before.rfind("\n") + 1) + 1,
+                    f"the character U+{code:04X} is not allowed in a fact file (a control character, often "
+                    "brought in by copy-paste); delete it",
+                )
+            )
+        except yaml.YAMLError as exc:
+            self.errors.append(FactError(self.path, 1, 1, f"YAML could not be read: {exc}"))
+        except ValueError:  # an escape naming no character, such as "\\U00110000"
+            mark = parser.get_mark() if parser is not None and hasattr(parser, "get_mark") else None
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            self.errors.append(
+                FactError(
+                    self.path, line, col, "an escape in quoted text (\\u or \\U) names a character that does not exist"
+                )
+            )
+        finally:
+            if parser is not None and hasattr(parser, "dispose"):
+                parser.dispose()
+        if self.errors:
+            raise CaseInvalid(self.errors)
+        if self.doc.data is None:
+            raise CaseInvalid(
+                [FactError.at_file(self.path, "file is empty; write the facts it should hold or delete it")]
+            )
+        return self.doc
 
 
-class _NoKey:
-    __slots__ = ()
-
-
-_NO_KEY = _NoKey()
-_UNREAD = _NoKey()
-
-
-def _read_plain(text: str, raw: bytes | None = None) -> Any:
-    """The data of a file that holds only what fact files normally hold, else ``_UNREAD``
-    (see :func:`_read_plain_py`). Read by ``briefgen._yamlfast`` where it was built
-    (libyaml's events straight to Python data, about four times faster), else by
-    :func:`_read_plain_py`; ``raw``, when given, is the text's UTF-8."""
-    if _yamlfast is not None:
-        return _read_plain_c(text.encode("utf-8") if raw is None else raw)
-    return _read_plain_py(text)
-
-
-def _read_plain_c(raw: bytes) -> Any:
-    """:func:`_read_plain` of UTF-8 bytes by ``briefgen._yamlfast`` (which must be built)."""
-    assert _yamlfast is not None
-    return _yamlfast.read_plain(raw, _resolve_plain, _UNREAD, MAX_DEPTH)
-
-
-def _read_plain_py(text: str) -> Any:
-    """The data of a file that holds only what fact files normally hold (no tags, anchors,
-    aliases, duplicate or non-text keys, odd characters, second documents...), read by
-    libyaml without marks; ``_UNREAD`` for anything else, which the careful reader then
-    reads and reports on. For such files both readers give the same data, so this only
-    saves time (some 30 times less than PyYAML's pure-Python parser) and memory (no
-    marks until an error needs locating)."""
-    if _CFAST is None:
-        return _UNREAD
-    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    non_printable = _NON_PRINTABLE.search
-    stack: list[tuple[Any, Any]] = []  # the enclosing (container, pending key) pairs
-    container: Any = None  # the collection being filled; None at the top
-    in_list = False
-    key: Any = _NO_KEY  # in a mapping: the key waiting for its value
-    root: Any = _UNREAD
-    documents = 0
-    parser: Any = None
-    try:
-        parser = _CFAST(text)
-        get_event = parser.get_event
-        while True:
-            event = get_event()
-            if event is None:
-                break
-            etype = type(event)
-            if etype is scalar_event:
-                if event.tag is not None or event.anchor is not None:
-                    return _UNREAD
-                value: Any = event.value
-                style = event.style
-                if not style:  # plain ('' from libyaml)
-                    if not value or value[0] in "~nNtTfF0123456789+-.":
-                        value = _resolve_plain(value)
-                elif style == '"' and non_printable(value):  # libyaml refuses them typed; escapes can bring them in
-                    return _UNREAD
-                if in_list:
-                    container.append(value)
-                elif key is not _NO_KEY:
-                    container[key] = value
-                    key = _NO_KEY
-                elif container is None:
-                    root = value
-                elif type(value) is not str or value == "<<" or value in container:
-                    return _UNREAD
-                else:
-                    key = value
-            elif etype is mapping_start or etype is sequence_start:
-                if event.tag is not None or event.anchor is not None or len(stack) >= MAX_DEPTH:
-                    return _UNREAD
-                new: Any = {} if etype is mapping_start else []
-                if in_list:
-                    container.append(new)
-                elif key is not _NO_KEY:
-                    container[key] = new
-                    key = _NO_KEY
-                elif container is None:
-                    root = new
-                else:  # a collection as a key
-                    return _UNREAD
-                stack.append((container, key))
-                container, key, in_list = new, _NO_KEY, etype is sequence_start
-            elif etype in ends:
-                container, key = stack.pop()
-                in_list = type(container) is list
-            elif etype is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    return _UNREAD
-            elif etype is yaml.AliasEvent:
-                return _UNREAD
-            # Other events (stream start and end, document end) carry nothing.
-    except Exception:  # any complaint at all: the careful reader will give it
-        return _UNREAD
-    finally:
-        if parser is not None:
-            parser.dispose()
-    return _UNREAD if root is None else root
-
-
-def _syntax_hint(problem: str) -> str:
+def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> FactError:
+    """A YAML syntax error in plain words, at the place it was noticed."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    since = exc.context_mark.line + 1 if exc.context_mark else line
+    problem = exc.problem or ""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
     if "mapping values are not allowed" in problem:
-        return " (a ':' inside text needs the whole text in quotes)"
-    if "found character '\\t'" in problem or "tab" in problem:
-        return " (use spaces, not tabs)"
-    if "could not find expected ':'" in problem:
-        return " (a key is missing its ':' or a line is indented wrongly)"
-    if "found undefined alias" in problem:
-        return " (the alias names no anchor)"
-    return ""
+        message = (
+            "this line is indented more than the one before, or a value holds ': ' "
+            "(indent keys of one mapping alike; put such a value in quotes)"
+        )
+    elif "did not find expected key" in problem:
+        message = (
+            f"this line is indented differently from the keys of the mapping that starts at line {since}; "
+            "keys of one mapping must start in the same column"
+        )
+    elif "expected '-' indicator" in problem:
+        message = (
+            f"this line is indented like an item of the list that starts at line {since}, but does not start "
+            "with '- '; indent it to match the key it belongs to, or start it with '- '"
+        )
+    elif "could not find expected ':'" in problem:
+        message = f"the key on line {since} is missing its ':' (or a quoted text on it is not closed)"
+    elif "cannot start any token" in problem:
+        char = here[col - 1 : col] if col <= len(here) else ""
+        message = (
+            "a tab is used for indentation; YAML allows only spaces there"
+            if char == "\t"
+            else f"a value cannot start with {char!r}; put the whole value in quotes"
+        )
+    elif "end of stream" in problem and exc.context and "quoted" in exc.context:
+        message = f"the quoted text that starts on line {since} is never closed; add the closing quote"
+    elif "unknown escape character" in problem:
+        message = "this backslash escape is not valid in double quotes; use single quotes, or write a backslash as \\\\"
+    elif "',' or ']'" in problem:
+        message = f"the list '[' opened on line {since} is not closed with ']'"
+    elif "',' or '}'" in problem:
+        message = f"the mapping '{{' opened on line {since} is not closed with '}}'"
+    elif "block sequence entries are not allowed" in problem:
+        message = "a list item ('- ') cannot follow its key on the same line; start the list on the next line, indented"
+    elif "undefined alias" in problem:
+        message = "the alias names no anchor"
+    elif "expected node content" in problem:
+        message = "a value is missing here"
+    else:
+        message = f"YAML cannot read this line: {problem or exc}"
+    return FactError(path, line, col, f"YAML syntax error: {message}")
+
+
+def parse_text(text: str, path: str) -> Document:
+    """Parse YAML text (already decoded) into a :class:`Document`, or raise CaseInvalid."""
+    if "\t" in text:
+        tab_errors = _check_tabs(text, path)
+        if tab_errors:
+            raise CaseInvalid(tab_errors)
+    return _Reader(text, path).read()
 
 
 def read_limited(path: str | Path, display: str | None = None) -> bytes:
@@ -614,22 +484,7 @@ def read_limited(path: str | Path, display: str | None = None) -> bytes:
 
 def parse_bytes(raw: bytes, display: str) -> Document:
     """Check the encoding of a file's bytes and parse them (see :func:`parse_text`)."""
-    if (
-        _yamlfast is not None
-        and len(raw) <= MAX_FILE_BYTES
-        and not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
-        and b"\t" not in raw
-    ):
-        # The C reader takes the bytes as they are: libyaml refuses bytes that are not
-        # UTF-8 (as strictly as Python's decoder: overlong forms, surrogates, values past
-        # U+10FFFF), so a file it reads needs no decoding first (a tenth of reading a
-        # large case). Anything it does not read goes the whole way below, which reports.
-        data = _read_plain_c(raw)
-        if data is not _UNREAD:
-            return Document(display, data, source=raw)
-        return parse_text(_decode(raw, display), display, raw, fast=False)
-    text = _decode(raw, display)
-    return parse_text(text, display, raw)  # (valid UTF-8 without BOM: its bytes are its text's)
+    return parse_text(_decode(raw, display), display)
 
 
 def load_file(path: str | Path, display: str | None = None) -> Document:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,24 +16,6 @@ MINIMAL_ARCHIVE = DATA / "minimal-archive"
 DEFAULT_CASE = ROOT / "facts" / "iran-pakistan-2024"
 SEEDS = ROOT.parent / "shared" / "seeds"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-# Large fact files are cached after parsing (briefgen.parsecache): keep the tests' entries,
-# and those of the CLI runs they start, out of the user's own cache.
-if "BRIEFGEN_CACHE_DIR" not in os.environ:
-    _CACHE = tempfile.mkdtemp(prefix="briefgen-test-cache-")
-    os.environ["BRIEFGEN_CACHE_DIR"] = _CACHE
-    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache folder (briefgen.parsecache) that takes every file, however small."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BRIEFGEN_CACHE_DIR", str(folder))
-    from briefgen import parsecache
-
-    monkeypatch.setattr(parsecache, "MIN_BYTES", 0)
-    return folder
 
 
 @pytest.fixture

@@ -10,17 +10,17 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 from conftest import MINIMAL, ROOT
 
 from briefgen import docgen
 from briefgen.audiences import ALL_SECTIONS, Branding, Profile
-from briefgen.cli import build_parser
+from briefgen.cli import cli
 from briefgen.models.common import CONFIDENCE_LABELS, CREDIBILITY_LABELS, LIKELIHOOD_RANGES, RELIABILITY_LABELS
 from briefgen.models.files import FILE_KINDS
 from briefgen.schema import SCHEMA_MODELS
@@ -29,11 +29,9 @@ from briefgen.view import MARKING_MEANING
 DOCS = ROOT / "docs"
 
 
-def commands() -> dict[str, argparse.ArgumentParser]:
-    """Command name → its sub-parser, from the parser the CLI really uses."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+def commands() -> dict[str, click.Command]:
+    """Command name → the click command the CLI really runs."""
+    return dict(cli.commands)
 
 
 def cli_sections() -> dict[str, str]:
@@ -65,27 +63,26 @@ def test_every_option_is_documented(name: str) -> None:
     section = cli_sections().get(name, "")
     common = (DOCS / "cli.md").read_text(encoding="utf-8").split("## Exit codes")[0]
     missing = []
-    for action in commands()[name]._actions:
-        if isinstance(action, argparse._HelpAction):
-            continue
-        if action.option_strings:
-            for opt in action.option_strings:
+    for param in commands()[name].params:
+        if isinstance(param, click.Option):
+            for opt in param.opts:
                 pattern = re.compile(r"`" + re.escape(opt) + r"[ `=,]")
                 if not (
                     pattern.search(section) or (opt in ("-q", "--quiet", "-v", "--verbose") and pattern.search(common))
                 ):
                     missing.append(opt)
         else:
-            metavar = action.metavar or action.dest
+            metavar = (param.metavar or param.name or "").strip("[].")
             if f"`{metavar}" not in section:
-                missing.append(str(metavar))
+                missing.append(metavar)
     assert not missing, f"docs/cli.md, section 'briefgen {name}', does not document: {', '.join(missing)}"
 
 
 def test_top_level_options_and_exit_codes_are_documented() -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for opt in build_parser()._option_string_actions:
-        assert f"`{opt}" in text or f"briefgen {opt}" in text, opt
+    for param in cli.params:
+        for opt in param.opts:
+            assert f"`{opt}" in text or f"briefgen {opt}" in text, opt
     for code in ("0", "1", "2", "3"):
         assert re.search(rf"^\| {code} \|", text, re.M), f"exit code {code}"
 
@@ -97,10 +94,12 @@ def test_no_documented_command_is_gone() -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help_ends_with_examples(name: str) -> None:
-    parser = commands()[name]
-    assert parser.epilog and parser.epilog.lstrip().startswith("examples:"), f"briefgen {name} --help has no examples"
-    assert f"briefgen {name}" in parser.epilog
-    assert "\nexamples:\n" in parser.format_help()
+    command = commands()[name]
+    epilog = (command.epilog or "").replace("\b\n", "")
+    assert epilog.lstrip().startswith("examples:"), f"briefgen {name} --help has no examples"
+    assert f"briefgen {name}" in epilog
+    help_text = command.get_help(click.Context(command, info_name=name))
+    assert re.search(r"\n *examples:\n", help_text)
 
 
 # ---------------------------------------------------------------- generated reference
@@ -276,20 +275,27 @@ def test_packaged_schemas_are_up_to_date(kind: str) -> None:
     )
 
 
-def test_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
-    import shutil
+def test_bash_completion_completes_commands_and_options() -> None:
+    """Completion comes from click: the script sources, and the command line completes."""
+    import os
     import subprocess
-
-    from briefgen.cli import build_parser
-    from briefgen.completion import bash_script
+    import sys
 
     if shutil.which("bash") is None:
         pytest.skip("bash not installed")
-    script = tmp_path / "c.sh"
-    script.write_text(bash_script(build_parser()))
-    probe = (
-        f"source {script}; COMP_WORDS=(briefgen dis); COMP_CWORD=1; _briefgen; echo ${{COMPREPLY[@]}};"
-        "COMP_WORDS=(briefgen build --for); COMP_CWORD=2; _briefgen; echo ${COMPREPLY[@]}"
-    )
-    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True).stdout.splitlines()
-    assert out == ["distribute", "--force --format"]
+    script = subprocess.run([sys.executable, "-m", "briefgen", "completion", "bash"], capture_output=True, text=True)
+    assert script.returncode == 0 and "_BRIEFGEN_COMPLETE" in script.stdout
+    assert subprocess.run(["bash", "-n"], input=script.stdout, text=True).returncode == 0
+
+    def complete(words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "_BRIEFGEN_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
+        out = subprocess.run([sys.executable, "-m", "briefgen"], env=env, capture_output=True, text=True).stdout
+        return [line.split(",", 1)[1] for line in out.splitlines()]
+
+    assert complete("briefgen dis") == ["distribute"]
+    assert complete("briefgen build --fo") == ["--format", "--force"]

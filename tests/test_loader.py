@@ -127,22 +127,3 @@ def test_check_exit_codes_and_no_weasyprint_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
-
-
-@pytest.mark.parametrize(("setting", "searched"), [(None, False), ("", True), ("1", False)])
-def test_check_does_not_search_for_pydantic_plugins_unless_asked(setting: str | None, searched: bool) -> None:
-    """Pydantic's plugin search imports importlib.metadata and reads every package's entry
-    points; the CLI skips it (cli._no_plugin_discovery) unless PYDANTIC_DISABLE_PLUGINS
-    is set to something that lets plugins load, and then the real search runs."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-    if setting is not None:
-        env["PYDANTIC_DISABLE_PLUGINS"] = setting
-    code = (
-        f"import sys; from briefgen.cli import main; rc = main(['check', {str(MINIMAL)!r}, '-q']);"
-        "loader = sys.modules['pydantic.plugin._loader'];"
-        "print(rc, 'importlib.metadata' in sys.modules, getattr(loader, '_plugins', None) is not None)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
-    assert out.stdout.split() == ["0", str(searched), str(searched)], out.stderr

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,32 +50,24 @@ def test_watch_rebuilds_on_save_and_keeps_last_good_output(
     case_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     con = Console(stream=io.StringIO())
-    watcher = Watcher([case_copy], options(tmp_path), con, interval=0, settle=0)
-    seen: list[tuple[str, dict[str, object]]] = []
-    check_stderr: list[str] = []
+    watcher = Watcher([case_copy], options(tmp_path), con)
+    events = case_copy / "events.yaml"
+    assert watcher.build()
+    first, s0 = html_of(tmp_path), watcher.status()
 
-    def good_edit() -> None:
-        edit(case_copy, TITLE, "title: North strikes South hard\n")
+    edit(case_copy, TITLE, "title: North strikes South hard\n")
+    assert watcher.changed([events])
+    after_good, s1 = html_of(tmp_path), watcher.status()
 
-    def broken_edit() -> None:
-        edit(case_copy, "    kind: strike\n", "    kind: strike\n    colour: red\n")  # unknown field
-        check_stderr.append(run_cli("check", str(case_copy)).stderr)
+    edit(case_copy, "    kind: strike\n", "    kind: strike\n    colour: red\n")  # unknown field
+    check_stderr = run_cli("check", str(case_copy)).stderr
+    assert watcher.changed([events])
+    after_broken, s2 = html_of(tmp_path), watcher.status()
 
-    def fix() -> None:
-        edit(case_copy, "    colour: red\n", "")
-        edit(case_copy, "North strikes South hard", "North strikes South at dawn")
-
-    steps: Iterator[Callable[[], None]] = iter([good_edit, broken_edit, fix])
-
-    def wait(_: float) -> bool:
-        # Between scans: note what is on disk, then make the next save.
-        seen.append((html_of(tmp_path), watcher.status()))
-        next(steps)()
-        return False
-
-    watcher.run(max_iterations=3, wait=wait)
+    edit(case_copy, "    colour: red\n", "")
+    edit(case_copy, "North strikes South hard", "North strikes South at dawn")
+    assert watcher.changed([events])
     final = (html_of(tmp_path), watcher.status())
-    (first, s0), (after_good, s1), (after_broken, s2) = seen
 
     assert "North strikes South hard" not in first and s0["version"] == 1 and s0["ok"]
     assert "North strikes South hard" in after_good and s1["version"] == 2 and s1["ok"]
@@ -88,27 +80,28 @@ def test_watch_rebuilds_on_save_and_keeps_last_good_output(
 
     # The problems are printed exactly as `briefgen check` prints them.
     err = capsys.readouterr().err
-    problem_lines = [ln for ln in check_stderr[0].splitlines() if ln.strip()]
+    problem_lines = [ln for ln in check_stderr.splitlines() if ln.strip()]
     assert problem_lines and "events.yaml:" in problem_lines[0]
     assert "\n".join(problem_lines) in err
 
 
-def test_watch_does_nothing_without_changes_and_sees_new_files(case_copy: Path, tmp_path: Path) -> None:
-    con = Console(stream=io.StringIO())
-    watcher = Watcher([case_copy], options(tmp_path), con, interval=0, settle=0)
-    watcher.run(max_iterations=2, wait=lambda _: False)
-    assert watcher.builds == 1 and watcher.status()["version"] == 1
+def test_watch_rebuilds_only_for_inputs_and_sees_new_files(case_copy: Path, tmp_path: Path) -> None:
+    watcher = Watcher([case_copy], options(tmp_path), Console(stream=io.StringIO()))
+    assert watcher.build() and watcher.builds == 1
+    # Not inputs: an editor's swap file, a file in a subfolder of a case, another folder.
+    assert not watcher.changed([case_copy / ".events.yaml.swp", case_copy / "archive" / "s1.txt", tmp_path / "x.yaml"])
+    assert watcher.builds == 1
     # A new fact file (a split kind) is an input too.
-    (case_copy / "events-extra.yaml").write_text(
+    extra = case_copy / "events-extra.yaml"
+    extra.write_text(
         "events:\n  - id: e9\n    when: {date: 2024-01-30, precision: day}\n    title: Talks resume\n"
         "    summary: Talks resumed.\n    kind: diplomatic\n"
         '    citations: [{source: s1, excerpt: "stepped back", credibility: 2}]\n'
         "    verification: {status: unverified}\n",
         encoding="utf-8",
     )
-    assert watcher.poll() is True
+    assert watcher.changed([extra])
     assert "Talks resume" in html_of(tmp_path)
-    assert watcher.poll() is False
 
 
 def test_watch_template_edit_triggers_rebuild(case_copy: Path, tmp_path: Path) -> None:
@@ -119,12 +112,12 @@ def test_watch_template_edit_triggers_rebuild(case_copy: Path, tmp_path: Path) -
         encoding="utf-8",
     )
     opts = BuildOptions(out=tmp_path / "out", audiences=("analyst",), formats=("html",), templates=(tmp_path / "tpl",))
-    watcher = Watcher([case_copy], opts, Console(stream=io.StringIO()), interval=0, settle=0)
-    watcher.run(max_iterations=0)
+    watcher = Watcher([case_copy], opts, Console(stream=io.StringIO()))
+    watcher.run(max_builds=0)
     assert "Bottom line A" in html_of(tmp_path)
     text = (templates / "bluf.html.j2").read_text(encoding="utf-8").replace("Bottom line A", "Bottom line Bee")
     (templates / "bluf.html.j2").write_text(text, encoding="utf-8")
-    assert watcher.poll() is True
+    assert watcher.changed([(templates / "bluf.html.j2").resolve()])
     assert "Bottom line Bee" in html_of(tmp_path)
 
 
@@ -169,7 +162,7 @@ def _wait_for(q: queue.Queue[str], pattern: str, timeout: float = 15) -> re.Matc
 def test_watch_command_stops_cleanly_on_ctrl_c(case_copy: Path, tmp_path: Path) -> None:
     proc = _briefgen(
         "watch", str(case_copy), "--audience", "analyst", "--format", "html", "--out", str(tmp_path / "out"),
-        "--interval", "0.1", cwd=tmp_path,
+        cwd=tmp_path,
     )  # fmt: skip
     try:
         q = _lines(proc)
@@ -185,16 +178,28 @@ def test_watch_command_stops_cleanly_on_ctrl_c(case_copy: Path, tmp_path: Path) 
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
 
 
-def test_watch_command_max_polls(case_copy: Path, tmp_path: Path) -> None:
+def test_watch_command_max_builds(case_copy: Path, tmp_path: Path) -> None:
     args = ["watch", str(case_copy), "--audience", "analyst", "--format", "html", "--out", str(tmp_path / "out")]
-    r = run_cli(*args, "--max-polls", "1", "--interval", "0.05")
+    r = run_cli(*args, "--max-builds", "0")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out" / "demo" / "analyst.html").is_file()
     edit(case_copy, "kind: strike", "kind: striek")
-    r = run_cli(*args, "--max-polls", "1", "--interval", "0.05")
+    r = run_cli(*args, "--max-builds", "0")
     assert r.returncode == 1
     assert re.search(r"events\.yaml:\d+:\d+: 'striek' is not allowed for 'kind'", r.stderr)
-    assert run_cli(*args, "--audience", "nobody", "--max-polls", "0").returncode == 2
+    assert run_cli(*args, "--audience", "nobody", "--max-builds", "0").returncode == 2
+    # A saved file, seen by the system's file watcher, rebuilds; then the command ends.
+    edit(case_copy, "kind: striek", "kind: strike")
+    proc = _briefgen(*args, "--max-builds", "1", cwd=tmp_path)
+    try:
+        q = _lines(proc)
+        _wait_for(q, r"HTML up to date")
+        edit(case_copy, TITLE, "title: North strikes South, seen by watchfiles\n")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "seen by watchfiles" in html_of(tmp_path)
 
 
 # ---------------------------------------------------------------- serve
@@ -202,8 +207,7 @@ def test_watch_command_max_polls(case_copy: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def served(case_copy: Path, tmp_path: Path) -> Iterator[tuple[BriefingServer, Watcher]]:
-    watcher = Watcher([case_copy], options(tmp_path), Console(stream=io.StringIO()), interval=0, settle=0)
-    watcher.mark_seen()
+    watcher = Watcher([case_copy], options(tmp_path), Console(stream=io.StringIO()))
     assert watcher.build()
     server = make_server(tmp_path / "out", watcher.status, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -284,13 +288,13 @@ def test_serve_version_changes_after_rebuild(served: tuple[BriefingServer, Watch
     # The page knows the version it was served at.
     assert f"var seen = {before['version']}," in get(server, "/demo/analyst.html")[2].decode()
     edit(case_copy, TITLE, "title: North strikes South again\n")
-    assert watcher.poll()
+    assert watcher.changed([case_copy / "events.yaml"])
     after = version()
     assert after["version"] == before["version"] + 1  # type: ignore[operator]
     assert b"North strikes South again" in get(server, "/demo/analyst.html")[2]
     # Broken facts: same version, not ok, problems listed for the banner.
     edit(case_copy, "kind: strike", "kind: striek")
-    assert watcher.poll()
+    assert watcher.changed([case_copy / "events.yaml"])
     broken = version()
     assert broken["version"] == after["version"] and broken["ok"] is False
     assert any("striek" in p for p in broken["problems"])  # type: ignore[union-attr]
@@ -299,7 +303,7 @@ def test_serve_version_changes_after_rebuild(served: tuple[BriefingServer, Watch
 def test_serve_command_on_a_free_port_and_ctrl_c(case_copy: Path, tmp_path: Path) -> None:
     proc = _briefgen(
         "serve", str(case_copy), "--port", "0", "--audience", "analyst", "--format", "html",
-        "--out", str(tmp_path / "out"), "--interval", "0.1", cwd=tmp_path,
+        "--out", str(tmp_path / "out"), cwd=tmp_path,
     )  # fmt: skip
     try:
         m = _wait_for(_lines(proc), r"at http://127\.0\.0\.1:(\d+)/")

@@ -44,18 +44,6 @@ def test_wheel_builds_a_scaffolded_case_outside_the_checkout(tmp_path: Path) -> 
     html = (work / "output" / "other-crisis" / "analyst.html").read_text()
     assert "Eastland" in html
     assert (target / "briefgen" / "schemas" / "events.schema.json").is_file()
-    # The YAML reader in C comes with the wheel wherever it was built here too.
-    from briefgen import yamlsafe
-
-    if yamlsafe._yamlfast is not None:
-        assert list((target / "briefgen").glob("_yamlfast*.so")), "the wheel lacks briefgen._yamlfast"
-        assert (target / "briefgen" / "_yamlfast.pyi").is_file()
-        uses = python("-c", "from briefgen import yamlsafe; print(yamlsafe._yamlfast.__file__)").stdout.strip()
-        assert uses.startswith(str(target)), uses
-    from briefgen import selfcheck
-
-    if selfcheck._fast is not None:
-        assert list((target / "briefgen").glob("_htmlscan*.so")), "the wheel lacks briefgen._htmlscan"
-        assert (target / "briefgen" / "_htmlscan.pyi").is_file()
-        uses = python("-c", "from briefgen import selfcheck; print(selfcheck._fast.__file__)").stdout.strip()
-        assert uses.startswith(str(target)), uses
+    # Pure Python: nothing compiled comes with the wheel.
+    assert not list((target / "briefgen").rglob("*.so")), "the wheel holds compiled code"
+    assert wheel.name.endswith("-py3-none-any.whl"), wheel.name

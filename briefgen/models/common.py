@@ -133,6 +133,17 @@ def partial_date_start(value: str) -> dt.date:
     return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
 
 
+def partial_date_end(value: str) -> dt.date:
+    """Latest calendar day a partial date can mean."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        year, month = parts
+        return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31)
+
+
 class Strict(BaseModel):
     """Base for every fact model: unknown keys are errors (typo guard), text is stripped."""
 

@@ -90,6 +90,20 @@ FILE_KINDS: dict[str, type[BaseModel]] = {
 
 LIST_KINDS = [k for k in FILE_KINDS if k != "case"]
 
+ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "sources": Source,
+    "actors": Actor,
+    "events": Event,
+    "motives": Motive,
+    "rationales": Rationale,
+    "judgments": Judgment,
+    "assessments": Assessment,
+    "reactions": Reaction,
+    "claims": Claim,
+    "indicators": Indicator,
+}
+"""List kind → the model of one of its items (validated one by one)."""
+
 
 def kind_of(stem: str) -> str | None:
     """The kind a file name stem stands for, or None if it is not a fact file."""
