@@ -338,12 +338,12 @@ def worker_warm(case_dir: str, audiences: str, repeats: int, out_dir: str) -> No
 
     from briefgen import pdf as bpdf
     from briefgen import richtext
-    from briefgen.audiences import load_audiences
-    from briefgen.build import _check_html
-    from briefgen.loader import gc_paused, load_case
+    from briefgen.briefing.audiences import load_audiences
+    from briefgen.briefing.render import render_html
+    from briefgen.briefing.view import build_view
+    from briefgen.facts.loader import gc_paused, load_case
+    from briefgen.output.build import _check_html
     from briefgen.paths import builtin_templates_dir
-    from briefgen.render import render_html
-    from briefgen.view import build_view
 
     out = Path(out_dir)
     names = audiences.split(",")
@@ -457,11 +457,11 @@ def worker_floor(html_path: str, css_path: str, base_url_path: str, pdf_out: str
 
 def worker_stages(case_dir: str, audience: str) -> None:
     """Where an HTML build's time goes, stage by stage, as ``briefgen build`` runs them; prints JSON."""
-    from briefgen.audiences import load_audiences
-    from briefgen.loader import gc_paused, load_case
-    from briefgen.render import render_html
-    from briefgen.selfcheck import html_problems
-    from briefgen.view import build_view
+    from briefgen.briefing.audiences import load_audiences
+    from briefgen.briefing.render import render_html
+    from briefgen.briefing.selfcheck import html_problems
+    from briefgen.briefing.view import build_view
+    from briefgen.facts.loader import gc_paused, load_case
 
     aud = load_audiences([])[audience]
     out: dict[str, float] = {}
@@ -484,7 +484,7 @@ def worker_stages(case_dir: str, audience: str) -> None:
 
 def worker_override(html_path: str, css: str) -> None:
     """The PDF of an HTML file with ``css`` added to its styles; prints pages and CPU seconds."""
-    from briefgen.pdf import render_pdf_counted
+    from briefgen.output.pdf import render_pdf_counted
 
     html = Path(html_path).read_text(encoding="utf-8").replace("</style>", f"@media print {{ {css} }}</style>", 1)
     c = time.process_time()
@@ -495,7 +495,7 @@ def worker_override(html_path: str, css: str) -> None:
 def worker_pages(pdf_path: str) -> None:
     from pypdf import PdfReader
 
-    from briefgen.stamp import _own_pdf
+    from briefgen.output.stamp import _own_pdf
 
     # (pypdf 7 refuses the large arrays of a briefing of thousands of items unless its
     # guards are lifted, as briefgen does for its own output when it stamps copies.)
@@ -788,7 +788,7 @@ def poppler_opens(pdf: Path, pages: int | None) -> bool:
 def worker_yamlfloor(case_dir: str) -> None:
     """briefgen's YAML reader alone reading every fact file, in one process: nothing
     validated, no cache (the share of a cold check that is reading)."""
-    from briefgen.yamlsafe import parse_bytes
+    from briefgen.facts.yamlread import parse_bytes
 
     for f in sorted(Path(case_dir).glob("*.yaml")):
         parse_bytes(f.read_bytes(), str(f))
@@ -1069,9 +1069,9 @@ def worker_change(case_dir: str, n: str) -> None:
 
 def _change_one_fact(case_dir: Path, n: int) -> str:
     """Edit the first event's title (else the case title) in place; returns what changed."""
-    from briefgen.loader import fact_files
-    from briefgen.models.files import kind_of
-    from briefgen.yamlsafe import load_file
+    from briefgen.facts.loader import fact_files
+    from briefgen.facts.models.files import kind_of
+    from briefgen.facts.yamlread import load_file
 
     files = [f for f in fact_files(case_dir) if kind_of(f.stem) == "events"]
     target, loc = (files[0], ("events", 0, "title")) if files else (case_dir / "case.yaml", ("title",))

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from briefgen.models import ITEM_KINDS  # noqa: E402
-from briefgen.models.files import kind_of  # noqa: E402
-from briefgen.yamlsafe import load_file  # noqa: E402
+from briefgen.facts.models import ITEM_KINDS  # noqa: E402
+from briefgen.facts.models.files import kind_of  # noqa: E402
+from briefgen.facts.yamlread import load_file  # noqa: E402
 
 LIST_KINDS = tuple(ITEM_KINDS)
 REF_KEYS = {"id", "source", "resolved_against", "actors", "mirror", "rests_on", "analyst", "actor"}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .loader import load_case as load_case
+    from .facts.loader import load_case as load_case
 
 __all__ = ["__version__", "load_case"]
 
@@ -26,7 +26,7 @@ __all__ = ["__version__", "load_case"]
 def __getattr__(name: str) -> Any:
     # Lazy so that `import briefgen` stays cheap (check must start fast).
     if name == "load_case":
-        from .loader import load_case
+        from .facts.loader import load_case
 
         return load_case
     raise AttributeError(name)

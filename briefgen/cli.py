@@ -191,7 +191,7 @@ examples:
 def check(con: Console, cases: tuple[str, ...], archive: str | None) -> int:
     """Validate cases and report every problem as file:line:col."""
     from .errors import Problems
-    from .loader import check_case
+    from .facts.loader import check_case
 
     folder = _folders("--archive", [archive])[0] if archive else None
     problems = Problems()
@@ -246,7 +246,7 @@ def build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _build_options(o: dict[str, Any]) -> Any:
-    from .build import BuildOptions
+    from .output.build import BuildOptions
 
     return BuildOptions(
         out=Path(o["out"]),
@@ -273,7 +273,7 @@ examples:
 @command
 def build(con: Console, cases: tuple[str, ...], **o: Any) -> int:
     """Build HTML and PDF briefings (only what changed)."""
-    from .build import build as run
+    from .output.build import build as run
 
     t0 = time.perf_counter()
     report = run(_cases(cases), _build_options(o), progress=Progress(con))
@@ -303,7 +303,7 @@ examples:
 @command
 def audiences(con: Console, audience_dirs: tuple[str, ...]) -> int:
     """List the audience profiles."""
-    from .audiences import load_audiences
+    from .briefing.audiences import load_audiences
 
     found = load_audiences([Path(a) for a in audience_dirs])
     width = max(len(n) for n in found)
@@ -323,7 +323,7 @@ examples:
 @command
 def schema(con: Console, out: str | None) -> int:
     """Write the JSON Schemas of the fact files, audience profiles and distribution lists."""
-    from .schema import SCHEMA_DIR, write_schemas
+    from .editing.schema import SCHEMA_DIR, write_schemas
 
     if out:
         for p in write_schemas(Path(out)):
@@ -356,7 +356,7 @@ then:
 @command
 def new(con: Console, case_dir: str, parties: str, title: str | None) -> int:
     """Start a new case folder with a commented example of every kind of fact."""
-    from .scaffold import ARCHIVE_DIR, parse_parties, scaffold
+    from .editing.scaffold import ARCHIVE_DIR, parse_parties, scaffold
 
     folder = Path(case_dir)
     written = scaffold(folder, parse_parties(parties), title)
@@ -383,7 +383,8 @@ examples:
 @command
 def cite(con: Console, source_id: str, words: str, case_dir: str | None, archive: str | None) -> int:
     """Find WORDS in a source's archived text and print a ready-to-paste citation."""
-    from .archive import citation_yaml
+    from .facts.archive import citation_yaml
+    from .facts.loader import load_case
 
     cases = _cases([case_dir] if case_dir else [])
     if len(cases) != 1:
@@ -391,7 +392,7 @@ def cite(con: Console, source_id: str, words: str, case_dir: str | None, archive
     folder = Path(archive) if archive else cases[0] / "archive"
     if not folder.is_dir():
         raise UsageError(f"no archive folder {folder}; give one with --archive DIR")
-    print(citation_yaml(cases[0], folder, source_id, words), end="", file=con.out)
+    print(citation_yaml(load_case(cases[0]), folder, source_id, words), end="", file=con.out)
     return EXIT_OK
 
 
@@ -414,9 +415,9 @@ examples:
 @command
 def diff(con: Console, old: str, new: str, as_json: bool, all_fields: bool) -> int:
     """List what changed between two versions of a case (a folder, or REV:PATH)."""
-    from .diff import diff_cases, render_json, render_text
+    from .editing.revisions import load_spec, parse_spec
     from .errors import Problems
-    from .revisions import load_spec, parse_spec
+    from .facts.diff import diff_cases, render_json, render_text
 
     problems = Problems()
     loaded = []
@@ -451,7 +452,7 @@ examples:
 @command
 def watch(con: Console, cases: tuple[str, ...], max_builds: int | None, **o: Any) -> int:
     """Rebuild the briefings whenever facts, templates or profiles are saved."""
-    from .watch import Watcher
+    from .editing.watch import Watcher
 
     watcher = Watcher(_cases(cases), _build_options(o), con)
     n = len(watcher.case_dirs)
@@ -491,8 +492,8 @@ examples:
 @command
 def serve(con: Console, cases: tuple[str, ...], port: int, host: str, **o: Any) -> int:
     """Serve the briefings on localhost, rebuilt and reloaded in the browser on save."""
-    from .serve import serve as run
-    from .watch import Watcher
+    from .editing.serve import serve as run
+    from .editing.watch import Watcher
 
     return run(Watcher(_cases(cases), _build_options(o), con), con, host=host, port=port, verbose=con.verbose)
 
@@ -527,8 +528,8 @@ def distribute(
     audience_dirs: tuple[str, ...],
 ) -> int:
     """Write a stamped PDF copy per recipient of a distribution list, and a register."""
-    from .distribution import DistributeOptions
-    from .distribution import distribute as run
+    from .output.distribute import DistributeOptions
+    from .output.distribute import distribute as run
 
     options = DistributeOptions(
         out=Path(out) if out else None,

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL, ROOT, run_cli
 
-from briefgen.build import MANIFEST, BuildOptions, build
-from briefgen.output import remove_stale_temps, write_atomic
+from briefgen.output.atomic import remove_stale_temps, write_atomic
+from briefgen.output.build import MANIFEST, BuildOptions, build
 
 OUTPUTS = ("analyst.html", "analyst.pdf")
 
@@ -145,7 +145,7 @@ def test_killed_builds_never_leave_a_partial_output(tmp_path: Path, known_good: 
 KILL_DURING_WRITE = """
 import os, signal, sys
 from pathlib import Path
-from briefgen import output
+from briefgen.output import atomic as output
 real_replace = os.replace
 def die(src, dst):
     # The new bytes are complete in the temporary file; the rename never happens.

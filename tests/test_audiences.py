@@ -10,10 +10,10 @@ import pytest
 from conftest import MINIMAL, run_cli
 
 from briefgen import load_case
-from briefgen.audiences import load_audiences
+from briefgen.briefing.audiences import load_audiences
+from briefgen.briefing.render import render_html
+from briefgen.briefing.view import build_view
 from briefgen.errors import CaseInvalid
-from briefgen.render import render_html
-from briefgen.view import build_view
 
 
 def test_audiences_command_lists_the_built_in_profiles() -> None:

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL, run_cli
 
-from briefgen import cli, yamlsafe
+from briefgen import cli
 from briefgen.errors import CaseInvalid
+from briefgen.facts import yamlread as yamlsafe
 
 LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
@@ -438,12 +439,12 @@ def test_all_errors_reported_together_and_sorted(case_copy: Path, tmp_path: Path
 def test_internal_error_prints_a_short_bug_report(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import briefgen.loader
+    import briefgen.facts.loader
 
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("simulated defect")
 
-    monkeypatch.setattr(briefgen.loader, "check_references", broken)
+    monkeypatch.setattr(briefgen.facts.loader, "check_references", broken)
     assert cli.main(["check", str(MINIMAL)]) == cli.EXIT_BUG
     err = capsys.readouterr().err
     assert "internal error" in err and "simulated defect" in err and "bug" in err

@@ -14,10 +14,10 @@ import pytest
 from conftest import ARTIFACTS, DEFAULT_CASE, SEEDS, run_cli
 
 from briefgen import load_case
-from briefgen.audiences import load_audiences
-from briefgen.build import BuildOptions, build
-from briefgen.selfcheck import html_problems
-from briefgen.view import build_view
+from briefgen.briefing.audiences import load_audiences
+from briefgen.briefing.selfcheck import html_problems
+from briefgen.briefing.view import build_view
+from briefgen.output.build import BuildOptions, build
 
 
 @pytest.fixture(scope="session")

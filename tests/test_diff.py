@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL, run_cli
 
-from briefgen.diff import change_lines, diff_cases, human_path, render_text, short_pair
+from briefgen.briefing.changes import change_lines
+from briefgen.editing.revisions import CaseSpec, load_spec, parse_spec
 from briefgen.errors import CaseInvalid, UsageError
-from briefgen.loader import load_case
-from briefgen.revisions import CaseSpec, load_spec, parse_spec
+from briefgen.facts.diff import diff_cases, human_path, render_text, short_pair
+from briefgen.facts.loader import load_case
 
 NEW_EVENT = """  - id: e4
     when: {date: 2024-01-25, precision: day}

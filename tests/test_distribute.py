@@ -22,11 +22,11 @@ import pytest
 from conftest import MINIMAL, run_cli
 from pypdf import PdfReader
 
-import briefgen.pdf
+import briefgen.output.pdf
 from briefgen import cli
-from briefgen.distribution import DistributeOptions, DistributionReport, copy_path, distribute, load_list
 from briefgen.errors import CaseInvalid, OutputError
-from briefgen.stamp import STAMP_EDGE_MM, STAMP_FONT_PT, STAMP_LINE_MM, Stamp, stamp_html
+from briefgen.output.distribute import DistributeOptions, DistributionReport, copy_path, distribute, load_list
+from briefgen.output.stamp import STAMP_EDGE_MM, STAMP_FONT_PT, STAMP_LINE_MM, Stamp, stamp_html
 
 CJK_NAME = "Ьорис Ωμέγα 李雷"  # no installed font has the CJK part
 TITLES = {"analyst": "Demo crisis — Analyst edition", "executive": "Demo crisis — Executive summary"}
@@ -73,7 +73,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     folder = tmp_path_factory.mktemp("dist")
     shutil.copytree(MINIMAL, folder / "demo")
     list_path = write_list(folder)
-    real = briefgen.pdf.render_pdf_counted
+    real = briefgen.output.pdf.render_pdf_counted
     layouts: list[str] = []
     cache: dict[str, tuple[bytes, int]] = {}
 
@@ -84,7 +84,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         return result
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(briefgen.pdf, "render_pdf_counted", counting)
+        mp.setattr(briefgen.output.pdf, "render_pdf_counted", counting)
         report = distribute(list_path, DistributeOptions(out=folder / "out"))
     yield Run(folder, list_path, folder / "out", report, layouts, cache)
 
@@ -92,14 +92,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 @pytest.fixture
 def cached_briefings(run: Run, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Reuse the fixture run's briefing layouts; stamp documents are still laid out for real."""
-    real = briefgen.pdf.render_pdf_counted
+    real = briefgen.output.pdf.render_pdf_counted
     calls: list[str] = []
 
     def reuse(html: str, **kw: Any) -> tuple[bytes, int]:
         calls.append(html)
         return run.cache[html] if _is_briefing(html) else real(html, **kw)
 
-    monkeypatch.setattr(briefgen.pdf, "render_pdf_counted", reuse)
+    monkeypatch.setattr(briefgen.output.pdf, "render_pdf_counted", reuse)
     return calls
 
 
@@ -247,7 +247,7 @@ def test_rerun_gives_identical_bytes(
 def test_failure_midway_keeps_earlier_copies(
     run: Run, tmp_path: Path, cached_briefings: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import briefgen.distribution as distribution
+    import briefgen.output.distribute as distribution
 
     real = distribution.write_atomic
 
@@ -293,7 +293,7 @@ def test_recipient_marking_below_the_briefing_is_an_error(tmp_path: Path, monkey
     def no_layout(*a: Any, **kw: Any) -> None:
         raise AssertionError("nothing may be laid out when the list is wrong")
 
-    monkeypatch.setattr(briefgen.pdf, "render_pdf_counted", no_layout)
+    monkeypatch.setattr(briefgen.output.pdf, "render_pdf_counted", no_layout)
     with pytest.raises(CaseInvalid) as exc:
         distribute(path, DistributeOptions(out=tmp_path / "out"))
     (error,) = exc.value.errors
@@ -349,7 +349,7 @@ def test_a_briefing_with_very_large_arrays_is_still_stamped(run: Run, monkeypatc
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, NameObject, NumberObject
 
-    from briefgen import stamp as stamping
+    from briefgen.output import stamp as stamping
 
     briefing = next(data for html, (data, _) in run.cache.items() if _is_briefing(html))
     writer = PdfWriter(clone_from=io.BytesIO(briefing))

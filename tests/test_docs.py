@@ -19,12 +19,12 @@ import pytest
 from conftest import MINIMAL, ROOT
 
 from briefgen import docgen
-from briefgen.audiences import ALL_SECTIONS, Branding, Profile
+from briefgen.briefing.audiences import ALL_SECTIONS, Branding, Profile
+from briefgen.briefing.view import MARKING_MEANING
 from briefgen.cli import cli
-from briefgen.models.common import CONFIDENCE_LABELS, CREDIBILITY_LABELS, LIKELIHOOD_RANGES, RELIABILITY_LABELS
-from briefgen.models.files import FILE_KINDS
-from briefgen.schema import SCHEMA_MODELS
-from briefgen.view import MARKING_MEANING
+from briefgen.editing.schema import SCHEMA_MODELS
+from briefgen.facts.models.common import CONFIDENCE_LABELS, CREDIBILITY_LABELS, LIKELIHOOD_RANGES, RELIABILITY_LABELS
+from briefgen.facts.models.files import FILE_KINDS
 
 DOCS = ROOT / "docs"
 
@@ -167,7 +167,8 @@ def test_scales_page_matches_the_code() -> None:
 
 
 def test_limits_page_matches_the_code() -> None:
-    from briefgen import richtext, yamlsafe
+    from briefgen.briefing import richtext
+    from briefgen.facts import yamlread as yamlsafe
 
     text = (DOCS / "limits-and-security.md").read_text(encoding="utf-8")
     assert f"{yamlsafe.MAX_FILE_BYTES // (1024 * 1024)} MiB ({yamlsafe.MAX_FILE_BYTES:,} bytes)" in text
@@ -198,7 +199,7 @@ def _yaml_blocks(text: str) -> list[str]:
 
 def test_facts_page_examples_are_valid() -> None:
     """Each complete example in facts.md (starting with a file's top-level key) validates."""
-    from briefgen.yamlsafe import parse_text
+    from briefgen.facts.yamlread import parse_text
 
     tops = {"title": "case", **{k: k for k in FILE_KINDS if k != "case"}}
     checked = set()
@@ -213,8 +214,8 @@ def test_facts_page_examples_are_valid() -> None:
 
 
 def test_audiences_page_examples_are_valid(tmp_path: Path) -> None:
-    from briefgen.distribution import DistributionList
-    from briefgen.yamlsafe import parse_text
+    from briefgen.facts.yamlread import parse_text
+    from briefgen.output.distribute import DistributionList
 
     profile, dist = _yaml_blocks((DOCS / "audiences.md").read_text(encoding="utf-8"))[:2]
     Profile.model_validate(parse_text(profile, "audiences.md").data)
@@ -223,11 +224,11 @@ def test_audiences_page_examples_are_valid(tmp_path: Path) -> None:
 
 def test_template_override_example_works(tmp_path: Path) -> None:
     """The example of docs/templates.md, run: one block of one section, and the styles."""
-    from briefgen.audiences import load_audiences
-    from briefgen.loader import load_case
-    from briefgen.render import render_html
-    from briefgen.selfcheck import html_problems
-    from briefgen.view import build_view
+    from briefgen.briefing.audiences import load_audiences
+    from briefgen.briefing.render import render_html
+    from briefgen.briefing.selfcheck import html_problems
+    from briefgen.briefing.view import build_view
+    from briefgen.facts.loader import load_case
 
     text = (DOCS / "templates.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```jinja\n(.*?)^```", text, flags=re.M | re.S)
@@ -267,7 +268,7 @@ def test_index_lists_every_page() -> None:
 @pytest.mark.parametrize("kind", sorted(SCHEMA_MODELS))
 def test_packaged_schemas_are_up_to_date(kind: str) -> None:
     """Editors read the schemas shipped in briefgen/schemas/ (new cases point at them)."""
-    from briefgen.schema import SCHEMA_DIR, schema_text
+    from briefgen.editing.schema import SCHEMA_DIR, schema_text
 
     path = SCHEMA_DIR / f"{kind}.schema.json"
     assert path.is_file() and path.read_text(encoding="utf-8") == schema_text(kind), (

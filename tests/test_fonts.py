@@ -6,8 +6,8 @@ from __future__ import annotations
 from conftest import DEFAULT_CASE
 from fontTools.ttLib import TTFont
 
+from briefgen.output.pdf import FONT_FILES, font_face_css
 from briefgen.paths import font_dirs
-from briefgen.pdf import FONT_FILES, font_face_css
 
 
 def test_every_character_of_the_default_case_is_in_the_packaged_fonts() -> None:

@@ -14,10 +14,10 @@ import pytest
 from conftest import MINIMAL
 
 from briefgen import load_case
-from briefgen.audiences import load_audiences
-from briefgen.render import render_html
-from briefgen.selfcheck import html_problems
-from briefgen.view import build_view
+from briefgen.briefing.audiences import load_audiences
+from briefgen.briefing.render import render_html
+from briefgen.briefing.selfcheck import html_problems
+from briefgen.briefing.view import build_view
 
 GOLDEN = Path(__file__).parent / "golden"
 AUDIENCES = ["analyst", "executive", "public"]

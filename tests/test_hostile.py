@@ -32,10 +32,10 @@ from conftest import MINIMAL, ROOT, run_cli
 from packaging.version import Version
 
 from briefgen import cli
-from briefgen import pdf as pdf_module
-from briefgen.build import BuildOptions, build
-from briefgen.richtext import md_block
-from briefgen.selfcheck import html_problems
+from briefgen.briefing.richtext import md_block
+from briefgen.briefing.selfcheck import html_problems
+from briefgen.output import pdf as pdf_module
+from briefgen.output.build import BuildOptions, build
 
 PASSWD_MARK = "root:x:0:0"
 

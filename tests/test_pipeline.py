@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefgen.errors import CaseInvalid
-from briefgen.loader import load_case
+from briefgen.facts.loader import load_case
 
 # ASCII (where the shortcut applies), whitespace, and the characters normalising changes.
 TEXT_CHARS = "ab `'\"-\t\n\x1c\u2019\u201c\u2014\u00a0\u200be\u0301\u00e9"
@@ -21,7 +21,7 @@ TEXT_CHARS = "ab `'\"-\t\n\x1c\u2019\u201c\u2014\u00a0\u200be\u0301\u00e9"
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(alphabet=TEXT_CHARS), st.data())
 def test_quote_matching_shortcut_agrees_with_normalised_comparison(text: str, data: st.DataObject) -> None:
-    from briefgen.textmatch import contains, normalise
+    from briefgen.facts.textmatch import contains, normalise
 
     if data.draw(st.booleans()):
         start = data.draw(st.integers(0, len(text)))
@@ -34,9 +34,9 @@ def test_quote_matching_shortcut_agrees_with_normalised_comparison(text: str, da
 def test_long_rationale_lists_run_full_width_in_print() -> None:
     """Side-by-side party columns are a grid, which WeasyPrint re-sizes on every page a
     cell spans (pages² time): long lists get a class that the print CSS lays out as blocks."""
-    from briefgen.audiences import load_audiences
-    from briefgen.render import render_html
-    from briefgen.view import build_view
+    from briefgen.briefing.audiences import load_audiences
+    from briefgen.briefing.render import render_html
+    from briefgen.briefing.view import build_view
 
     aud = load_audiences()["analyst"]
     case = load_case(DEFAULT_CASE)
@@ -51,7 +51,7 @@ def test_long_rationale_lists_run_full_width_in_print() -> None:
 
 @pytest.mark.parametrize("formats", [("html",), ("html", "pdf")], ids=["html", "both"])
 def test_a_page_that_fails_the_self_check_is_not_written(tmp_path: Path, formats: tuple[str, ...]) -> None:
-    from briefgen.build import BuildOptions, build
+    from briefgen.output.build import BuildOptions, build
 
     out = tmp_path / "out"
     build([MINIMAL], BuildOptions(out=out, formats=("html",), audiences=("executive",)))
@@ -76,8 +76,8 @@ def test_outputs_are_put_in_place_only_when_every_output_succeeded(
 ) -> None:
     """When a later output fails, the earlier outputs stay as they were and no temporary
     file is left."""
-    from briefgen import build as build_module
-    from briefgen.build import BuildOptions, build
+    from briefgen.output import build as build_module
+    from briefgen.output.build import BuildOptions, build
 
     out = tmp_path / "out"
     build([MINIMAL], BuildOptions(out=out, formats=("html",)))
@@ -109,7 +109,7 @@ def test_layout_runs_the_collector_less_often_and_restores_it(monkeypatch: pytes
     import gc
     import threading
 
-    from briefgen import pdf
+    from briefgen.output import pdf
 
     seen: list[int] = []
     gate = threading.Barrier(2)

@@ -29,17 +29,17 @@ from conftest import MINIMAL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefgen import yamlsafe
-from briefgen.audiences import load_audiences
+from briefgen.briefing.audiences import load_audiences
+from briefgen.briefing.render import render_html
+from briefgen.briefing.selfcheck import html_problems
+from briefgen.briefing.view import build_view
 from briefgen.errors import CaseInvalid
-from briefgen.loader import load_case
-from briefgen.models import Case
-from briefgen.models.files import FILE_KINDS
-from briefgen.models.items import CATEGORY_LABELS
-from briefgen.pdf import render_pdf
-from briefgen.render import render_html
-from briefgen.selfcheck import html_problems
-from briefgen.view import build_view
+from briefgen.facts import yamlread as yamlsafe
+from briefgen.facts.loader import load_case
+from briefgen.facts.models import Case
+from briefgen.facts.models.files import FILE_KINDS
+from briefgen.facts.models.items import CATEGORY_LABELS
+from briefgen.output.pdf import render_pdf
 
 FAST = settings(
     derandomize=True,

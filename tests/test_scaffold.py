@@ -11,12 +11,12 @@ import pytest
 from conftest import run_cli
 
 from briefgen import cli
+from briefgen.briefing.view import contrast
+from briefgen.editing.scaffold import PALETTE, parse_parties, plan_parties, q, scaffold, slugify
 from briefgen.errors import UsageError
-from briefgen.loader import load_case
-from briefgen.models.files import FILE_KINDS
-from briefgen.scaffold import PALETTE, parse_parties, plan_parties, q, scaffold, slugify
-from briefgen.view import contrast
-from briefgen.yamlsafe import parse_text
+from briefgen.facts.loader import load_case
+from briefgen.facts.models.files import FILE_KINDS
+from briefgen.facts.yamlread import parse_text
 
 AS_OF = dt.date(2031, 3, 15)
 
@@ -231,7 +231,7 @@ def test_every_field_is_shown_at_least_once(new_case: Path) -> None:
     from pydantic import BaseModel
 
     from briefgen.docgen import documented_models
-    from briefgen.models import ITEM_KINDS, Item
+    from briefgen.facts.models import ITEM_KINDS, Item
 
     case = load_case(new_case)
     used: set[tuple[str, str]] = set()
@@ -251,7 +251,7 @@ def test_every_field_is_shown_at_least_once(new_case: Path) -> None:
     walk(case.info)
     for kind in ITEM_KINDS:
         walk(getattr(case, kind))
-    fact_models = [m for m in documented_models() if m.__module__.startswith("briefgen.models")]
+    fact_models = [m for m in documented_models() if m.__module__.startswith("briefgen.facts.models")]
     missing = []
     for model in fact_models:
         if model.__name__.endswith("File") and model.__name__ != "CaseFile":

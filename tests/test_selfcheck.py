@@ -8,10 +8,10 @@ import pytest
 from conftest import MINIMAL
 
 from briefgen import load_case
-from briefgen.audiences import load_audiences
-from briefgen.render import render_html
-from briefgen.selfcheck import CSP, css_problem, html_problems
-from briefgen.view import build_view
+from briefgen.briefing.audiences import load_audiences
+from briefgen.briefing.render import render_html
+from briefgen.briefing.selfcheck import CSP, css_problem, html_problems
+from briefgen.briefing.view import build_view
 
 CLEAN = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -10,7 +10,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefgen import textmatch
+from briefgen.facts import textmatch
 
 
 def reference(text: str) -> str:

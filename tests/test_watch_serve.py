@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from briefgen.build import BuildOptions
 from briefgen.cli import Console
-from briefgen.serve import BriefingServer, inject, make_server, resolve_under
-from briefgen.watch import Watcher
+from briefgen.editing.serve import BriefingServer, inject, make_server, resolve_under
+from briefgen.editing.watch import Watcher
+from briefgen.output.build import BuildOptions
 
 TITLE = "title: North strikes South\n"
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .audiences import Profile
-from .distribution import DistributionList
-from .models.files import FILE_KINDS
+from ..briefing.audiences import Profile
+from ..facts.models.files import FILE_KINDS
+from ..output.distribute import DistributionList
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {**FILE_KINDS, "audience": Profile, "distribution": DistributionList}
 """Every kind of YAML file briefgen reads: fact files, audience profiles, distribution lists."""
 
-SCHEMA_DIR = Path(__file__).parent / "schemas"
+SCHEMA_DIR = Path(__file__).parent.parent / "schemas"
 """Where the package ships its schemas (so editors can point at them)."""
 
 
@@ -34,7 +34,7 @@ def schema_text(kind: str) -> str:
 
 def write_schemas(out: Path) -> list[Path]:
     """Write ``<kind>.schema.json`` for every kind into ``out``; returns the paths."""
-    from .output import write_atomic
+    from ..output.atomic import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import UsageError
+from ..errors import UsageError
 
 VERSION_PATH = "/__briefgen/version"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf"}
@@ -68,7 +68,7 @@ def inject(page: bytes, snippet: bytes) -> bytes:
     """``page`` with ``snippet`` just before its last ``</body>`` (appended if there is none),
     and without the page's own Content-Security-Policy ``<meta>``, which allows no script:
     the response's header says the same, plus the nonce of the reload script."""
-    from .selfcheck import CSP
+    from ..briefing.selfcheck import CSP
 
     own = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">\n'.encode()
     page = page.replace(own, b"", 1)

@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationError
 
-from .errors import CaseInvalid, FactError
-from .models.common import Colour, Marking, ShortText, Strict, Text
-from .paths import builtin_templates_dir
-from .yamlsafe import load_file
+from ..errors import CaseInvalid, FactError
+from ..facts.models.common import Colour, Marking, ShortText, Strict, Text
+from ..facts.yamlread import load_file
+from ..paths import builtin_templates_dir
 
 SectionId = Literal[
     "cover",
@@ -128,7 +128,7 @@ def builtin_audiences_dir() -> Path:
 
 
 def _load_profile(path: Path) -> Audience:
-    from .loader import display_path, translate
+    from ..facts.loader import display_path, translate
 
     shown = display_path(path)
     doc = load_file(path, shown)

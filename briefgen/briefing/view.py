@@ -14,10 +14,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import __version__
-from .audiences import Audience
-from .models import Case, Citation, Event, Item, Motive
-from .models.common import (
+from .. import __version__
+from ..facts.models import Case, Citation, Event, Item, Motive
+from ..facts.models.common import (
     CONFIDENCE_LABELS,
     CREDIBILITY_LABELS,
     LIKELIHOOD_RANGES,
@@ -26,7 +25,9 @@ from .models.common import (
     RELIABILITY_LABELS,
     partial_date_start,
 )
-from .models.items import CATEGORY_LABELS, Figure, When
+from ..facts.models.items import CATEGORY_LABELS, Figure, When
+from .audiences import Audience
+from .changes import ChangeLine
 from .richtext import md_block, md_inline
 
 SALIENCE_LEVEL = {"high": 3, "medium": 2, "low": 1}
@@ -311,13 +312,6 @@ class SectionView:
     title: str
     number: int | None
     anchor: str
-
-
-@dataclass(slots=True)
-class ChangeLine:
-    kind: str  # added, removed, changed
-    what: str
-    detail: str
 
 
 @dataclass(slots=True)

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import CaseInvalid, FactError, UsageError
-from .output import AtomicFile, safe_name, write_atomic
+from .. import __version__
+from ..errors import CaseInvalid, FactError, UsageError
+from .atomic import AtomicFile, safe_name, write_atomic
 
 if TYPE_CHECKING:
-    from .audiences import Audience
-    from .models import Case
+    from ..briefing.audiences import Audience
+    from ..facts.models import Case
 
 MANIFEST = ".briefgen-manifest.json"
 FORMATS = ("html", "pdf")
@@ -124,7 +124,7 @@ def _hash_files(paths: Iterable[Path], root: Path | None = None) -> str:
 
 def _audience_files(options: BuildOptions) -> dict[str, Path]:
     """Audience name → its profile file, cheaply (names only; validation comes later)."""
-    from .paths import builtin_templates_dir
+    from ..paths import builtin_templates_dir
 
     found: dict[str, Path] = {}
     for folder in (builtin_templates_dir() / "audiences", *options.audience_dirs):
@@ -153,7 +153,7 @@ def _fact_files(root: Path) -> list[Path]:
 
 def input_key(case_dir: Path, profile: Path, options: BuildOptions, fmt: str) -> str:
     """Everything an output depends on, hashed."""
-    from .render import template_files
+    from ..briefing.render import template_files
 
     parts = {
         "engine": __version__,
@@ -215,14 +215,15 @@ def render_edition(
     """View, HTML and self-check of ``case`` for ``audience``: everything but the layout.
     ``previous``: an earlier edition, for 'What changed'. A page that fails the
     self-check raises CaseInvalid (a hostile or broken template)."""
-    from .render import render_html
-    from .selfcheck import html_problems
-    from .view import build_view
+    from ..briefing.render import render_html
+    from ..briefing.selfcheck import html_problems
+    from ..briefing.view import build_view
 
     t0 = time.perf_counter()
     changes = None
     if previous is not None:
-        from .diff import change_lines, diff_cases
+        from ..briefing.changes import change_lines
+        from ..facts.diff import diff_cases
 
         lines = change_lines(
             diff_cases(previous, case), max_marking=audience.profile.marking, show_internal=audience.profile.show_notes
@@ -279,9 +280,9 @@ def build(
         return report
 
     # Validate everything first: a failing case writes nothing at all.
-    from .audiences import load_audiences
-    from .errors import Problems
-    from .loader import load
+    from ..briefing.audiences import load_audiences
+    from ..errors import Problems
+    from ..facts.loader import load
 
     audiences = load_audiences(list(options.audience_dirs))
     problems = Problems()

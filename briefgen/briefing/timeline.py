@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
-from .models.common import partial_date_start
+from ..facts.models.common import partial_date_start
 
 if TYPE_CHECKING:
     from .view import EventView, PartyView

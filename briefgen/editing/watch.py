@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .build import FORMATS, BuildOptions, BuildReport, build
-from .errors import BriefgenError, UsageError
-from .paths import builtin_templates_dir
+from ..errors import BriefgenError, UsageError
+from ..output.build import FORMATS, BuildOptions, BuildReport, build
+from ..paths import builtin_templates_dir
 
 
 @dataclass
@@ -133,7 +133,7 @@ class Watcher:
         if any(p.parent not in self.flat for p in inputs):
             # The render stage keeps compiled templates for the life of the process
             # (right for one build, stale for a watch): drop them so edits are read.
-            from .render import environment
+            from ..briefing.render import environment
 
             environment.cache_clear()
         self.build()

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
-from .audiences import AudienceName
-from .errors import CaseInvalid, FactError, OutputError, UsageError
-from .models.common import MARKING_ORDER, Marking, Strict
-from .output import safe_name, write_atomic
-from .yamlsafe import Document, load_file
+from ..briefing.audiences import AudienceName
+from ..errors import CaseInvalid, FactError, OutputError, UsageError
+from ..facts.models.common import MARKING_ORDER, Marking, Strict
+from ..facts.yamlread import Document, load_file
+from .atomic import safe_name, write_atomic
 
 if TYPE_CHECKING:
     from .build import Edition
@@ -113,7 +113,7 @@ def _same_person(r: Recipient) -> tuple[str, str, str]:
 
 def load_list(path: Path) -> tuple[DistributionList, Document]:
     """Read and validate a distribution list; every problem is raised together, located."""
-    from .loader import display_path, translate
+    from ..facts.loader import display_path, translate
 
     doc = load_file(path, display_path(path))
     if not isinstance(doc.data, dict):
@@ -215,9 +215,9 @@ def distribute(
     Raises CaseInvalid (and writes nothing) when the list, the case, a profile or a
     recipient's marking is wrong; OutputError when a file cannot be written (copies
     already written stay, complete)."""
-    from .audiences import load_audiences
+    from ..briefing.audiences import load_audiences
+    from ..facts.loader import load_case
     from .build import budget_problems, lay_out, render_edition
-    from .loader import load_case
 
     for t in options.templates:
         if not t.is_dir():

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import OutputError
+from ..errors import OutputError
 
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp$")
 """A temporary file of :func:`write_atomic` (the pid is missing in those of older versions)."""

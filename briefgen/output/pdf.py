@@ -27,7 +27,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .paths import builtin_templates_dir, font_dirs
+from ..paths import builtin_templates_dir, font_dirs
 
 FONT_FILES = {
     ("Source Sans Pro", 400, "normal"): "SourceSansPro-Regular.ttf",

@@ -27,8 +27,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import CaseInvalid, FactError
-from .paths import builtin_templates_dir
+from ..errors import CaseInvalid, FactError
+from ..paths import builtin_templates_dir
 
 if TYPE_CHECKING:  # only for the annotation: importing render stays cheap (a no-op build lists templates)
     from .view import BriefingView

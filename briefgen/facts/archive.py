@@ -12,18 +12,17 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import FactError
+from ..errors import FactError
+from .models import Case
+from .rules import Origin
 from .textmatch import normalise
-
-if TYPE_CHECKING:
-    from .loader import Loaded
 
 Loc = tuple[str | int, ...]
 
@@ -59,10 +58,9 @@ def read_archived(path: Path) -> Archived:
     return Archived(path, raw.splitlines(), normalise(raw))
 
 
-def check_archive(loaded: Loaded, archive: Path) -> list[FactError]:
-    """Problems with the excerpts of every validated item of ``loaded``."""
-    case = loaded.case
-    assert case is not None
+def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path) -> list[FactError]:
+    """Problems with the excerpts of every item of ``case``; ``origin_of`` tells where an
+    item was written (see :meth:`briefgen.facts.loader.Loaded.origin`)."""
     errors: list[FactError] = []
     sources = {s.id: s for s in case.sources}
     texts: dict[str, Archived | None] = {}
@@ -73,7 +71,7 @@ def check_archive(loaded: Loaded, archive: Path) -> list[FactError]:
             src = sources.get(source_id)
             if src is None:
                 return None
-            origin = loaded.origin(src)
+            origin = origin_of(src)
             if not src.archive:
                 errors.append(
                     origin.error((), f"source '{source_id}' names no 'archive' file to check excerpts against")
@@ -86,7 +84,7 @@ def check_archive(loaded: Loaded, archive: Path) -> list[FactError]:
         return texts[source_id]
 
     def check(item: Any, own_source: str | None = None) -> None:
-        origin = loaded.origin(item)
+        origin = origin_of(item)
         for source_id, words, loc in _excerpts(item, (), own_source):
             archived = text_of(source_id)
             if archived is not None and normalise(words) not in archived.text:
@@ -193,17 +191,15 @@ def find_passage(archived: Archived, words: str) -> list[Passage]:
     return list(dict.fromkeys(out))
 
 
-def citation_yaml(case_dir: Path, archive: Path, source_id: str, words: str) -> str:
+def citation_yaml(case: Case, archive: Path, source_id: str, words: str) -> str:
     """A ready-to-paste citation of the sentence of ``source_id`` that holds ``words``
     (every such sentence, if several), with where it stands in the archive."""
-    from .errors import UsageError
-    from .loader import load_case
+    from ..errors import UsageError
 
-    case = load_case(case_dir)
     source = next((s for s in case.sources if s.id == source_id), None)
     if source is None:
         known = ", ".join(s.id for s in case.sources)
-        raise UsageError(f"{case_dir} has no source '{source_id}'; its sources are {known}")
+        raise UsageError(f"the case has no source '{source_id}'; its sources are {known}")
     if not source.archive:
         raise UsageError(f"source '{source_id}' names no 'archive' file")
     try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 PALETTE = (
     "#0b5fa5",  # blue
@@ -786,7 +786,7 @@ A lasting calm depends on whether the talks open on time.
 def schema_refs(case_dir: Path) -> dict[str, str]:
     """``$schema`` reference for each file kind: the packaged schema's path relative to
     ``case_dir`` (a ``file:`` URI when no relative path exists, e.g. another drive)."""
-    from .models.files import FILE_KINDS
+    from ..facts.models.files import FILE_KINDS
     from .schema import SCHEMA_DIR
 
     out = {}
@@ -856,8 +856,8 @@ def scaffold(
 
 def _self_check(folder: Path) -> None:
     """The scaffold must pass `briefgen check --archive`; if not, it is a bug in briefgen."""
-    from .errors import CaseInvalid
-    from .loader import check_case
+    from ..errors import CaseInvalid
+    from ..facts.loader import check_case
 
     try:
         check_case(folder, folder / ARCHIVE_DIR)

@@ -50,9 +50,9 @@ from pypdf.generic import (
     create_string_object,
 )
 
+from ..facts.models.common import MARKING_COLOURS
+from ..paths import font_dirs
 from . import pdf
-from .models.common import MARKING_COLOURS
-from .paths import font_dirs
 
 NAME_FONT_FILE = "SourceSansPro-Semibold.ttf"
 """Names are set in their own weight, so a name no font can draw only affects that font

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import FactError
-from .yamlsafe import Document
+from ..errors import FactError
+from .yamlread import Document
 
 Loc = tuple[str | int, ...]
 

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CaseInvalid, FactError, UsageError
-from .models import Case
+from ..errors import CaseInvalid, FactError, UsageError
+from ..facts.models import Case
 
 GIT_TIMEOUT = 60
 # Only regular files are copied out: a symlink in an old revision could point anywhere
@@ -137,7 +137,7 @@ def relocate(exc: CaseInvalid, folder: Path, spec: CaseSpec) -> CaseInvalid:
 
 def load_spec(spec: CaseSpec) -> Case:
     """Load and validate the case ``spec`` names (see :func:`materialise`)."""
-    from .loader import load_case
+    from ..facts.loader import load_case
 
     with materialise(spec) as folder:
         try:

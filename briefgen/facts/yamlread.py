@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CaseInvalid, FactError
+from ..errors import CaseInvalid, FactError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Largest fact file accepted (8 MiB). Split bigger kinds into ``events-*.yaml`` files."""

@@ -21,13 +21,13 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import CaseInvalid, FactError, Problems
+from ..errors import CaseInvalid, FactError, Problems
 from .models import ITEM_KINDS, Case
 from .models.common import partial_date_end
 from .models.files import FILE_KINDS, ITEM_MODELS, kind_of
-from .references import Origin, Placed
-from .references import check as check_references
-from .yamlsafe import Document, parse_bytes, read_limited
+from .rules import Origin, Placed
+from .rules import check as check_references
+from .yamlread import Document, parse_bytes, read_limited
 
 Loc = tuple[str | int, ...]
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -83,7 +83,7 @@ def check_case(path: str | Path, archive: Path | None = None) -> Loaded:
     if archive is not None and loaded.case is not None:
         from .archive import check_archive
 
-        loaded.problems.extend(check_archive(loaded, archive))
+        loaded.problems.extend(check_archive(loaded.case, loaded.origin, archive))
     loaded.problems.raise_if_any()
     return loaded
 
@@ -182,7 +182,7 @@ def load(root: Path) -> Loaded:
 
 def _narrative_refs(placed: list[Placed], invalid_ids: set[str]) -> list[FactError]:
     """Sources cited by the bottom line, overview and outlook paragraphs must exist."""
-    from .references import source_refs
+    from .rules import source_refs
 
     sources = {p.item.id for p in placed if p.kind == "sources"} | invalid_ids
     errors = []
