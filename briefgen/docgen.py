@@ -398,7 +398,7 @@ VIEW_NOTES = {
     ("CasualtyLine", "value"): "The range as shown (e.g. '2–9', 'at least 2').",
     ("CasualtyLine", "reports"): "Each source's own figure, as 'Source: figure (who)'.",
     ("MatrixRow", "cells"): "One list of motives per party, in party order, most salient first.",
-    ("MatrixRow", "shared"): "True when a motive in the row has a mirror on another side.",
+    ("MatrixRow", "shared"): "True when a motive in the row is shared with another party.",
     ("MatrixRow", "hidden"): "Motives left out of the row by `summary_limit`.",
     ("MotiveView", "salience_level"): "3 high, 2 medium, 1 low.",
     ("MotiveView", "confidence_level"): "1 low, 2 moderate, 3 high.",

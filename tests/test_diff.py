@@ -89,9 +89,9 @@ def test_removed_items_and_front_matter(case_copy: Path) -> None:
         "  - text: North and South **stepped back** after two strikes, for now.",
     )
     replace_once(case_copy / "case.yaml", "label: Killed in the first strike", "label: Killed in the opening strike")
-    # Remove the motive m2 (and m1's mirror pointing at it).
+    # Remove the motive m2 (and m1's share in their group, which needs two parties).
     motives = (case_copy / "motives.yaml").read_text(encoding="utf-8")
-    motives = motives.replace("    mirror: m2\n", "")
+    motives = motives.replace("    shared: elections\n", "")
     motives = motives[: motives.index("  - id: m2")]
     (case_copy / "motives.yaml").write_text(motives, encoding="utf-8")
     diff = diff_cases(old, load_case(case_copy))
@@ -99,7 +99,7 @@ def test_removed_items_and_front_matter(case_copy: Path) -> None:
     assert summary == [
         ("case", "demo", "changed", ["edition", "bluf[1].text"]),
         ("key figure", "kf-killed", "changed", ["label"]),
-        ("motive", "m1", "changed", ["mirror"]),
+        ("motive", "m1", "changed", ["shared"]),
         ("motive", "m2", "removed", []),
     ]
     rows = change_lines(diff)

@@ -89,8 +89,8 @@ def test_matrix_links_shared_motives_across_the_row() -> None:
     (row,) = view.matrix
     assert row.label == "Domestic politics" and row.shared
     north, south = row.cells
-    assert north[0].mirror == ("mv-m2", "Elections too", "South")
-    assert south[0].mirror == ("mv-m1", "Elections", "North")
+    assert [(o.anchor, o.title, o.party) for o in north[0].shared] == [("mv-m2", "Elections too", "South")]
+    assert [(o.anchor, o.title, o.party) for o in south[0].shared] == [("mv-m1", "Elections", "North")]
 
 
 def test_endnotes_link_both_ways() -> None:

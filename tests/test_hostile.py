@@ -102,8 +102,15 @@ def hostile_case(folder: Path, port: int) -> Path:
             "overview": [{"text": L, "citations": [cite(), cite("s2")]}],
             "outlook": [{"text": L, "citations": [cite()]}],
             "key_figures": [
-                {"id": "kf-killed", "label": S, "compute": "killed", "events": ["e1"], "caption": L},
-                {"id": "kf-days", "label": S, "compute": "days_between", "events": ["e1", "e2"]},
+                {
+                    "id": "kf-killed",
+                    "label": S,
+                    "compute": "killed",
+                    "events": ["e1"],
+                    "caption": L,
+                    "citations": [cite()],
+                },
+                {"id": "kf-days", "label": S, "compute": "days_between", "events": ["e1", "e2"], "citations": [cite()]},
                 {"id": "kf-stated", "label": S, "compute": "stated", "stated": {"value": S, "citations": [cite()]}},
             ],
             "headings": {"motives": S, "rationales": S},
@@ -149,6 +156,7 @@ def hostile_case(folder: Path, port: int) -> Path:
                         "date": "2024-01-16",
                         "precision": "day",
                         "resolved_from": L,
+                        "resolved_from_source": "s1",
                         "resolved_against": "s1",
                         "resolution": L,
                     },
@@ -189,7 +197,7 @@ def hostile_case(folder: Path, port: int) -> Path:
                     "salience_reason": L,
                     "description": L,
                     "confidence": "high",
-                    "mirror": "m2",
+                    "shared": "g1",
                     **base,
                 },
                 {
@@ -201,6 +209,7 @@ def hostile_case(folder: Path, port: int) -> Path:
                     "salience_reason": L,
                     "description": L,
                     "confidence": "low",
+                    "shared": "g1",
                     **base,
                 },
             ]
@@ -215,6 +224,7 @@ def hostile_case(folder: Path, port: int) -> Path:
                 {
                     "id": "j1",
                     "statement": L,
+                    "time_frame": S,
                     "likelihood": "likely",
                     "confidence": "moderate",
                     "reasoning": L,

@@ -25,7 +25,7 @@ def test_minimal_case_loads() -> None:
     assert [p.id for p in case.info.parties] == ["north", "south"]
     assert len(case.events) == 3 and len(case.motives) == 2
     assert len(case.fingerprint) == 64
-    assert case.index()["m1"].mirror == "m2"
+    assert case.index()["m1"].shared == case.index()["m2"].shared == "elections"
 
 
 def test_fingerprint_follows_content(case_copy: Path) -> None:
@@ -67,11 +67,17 @@ def test_missing_field_and_dangling_reference(case_copy: Path) -> None:
     assert len(errs) == 1 and "no party has the id 'sout'; did you mean 'south'?" in errs[0]
 
 
-def test_mirror_must_agree_and_cross_parties(case_copy: Path) -> None:
+def test_a_shared_group_needs_two_parties_each_once(case_copy: Path) -> None:
     p = case_copy / "motives.yaml"
-    p.write_text(p.read_text().replace("    mirror: m2", "    mirror: m1"))
+    text = p.read_text()
+    p.write_text(text.replace("    party: south\n", "    party: north\n"))
     errs = errors_of(case_copy)
-    assert any("a mirror motive must belong to another party" in e for e in errs)
+    assert any("'north' already has a motive in the shared group 'elections' (line 10)" in e for e in errs)
+    assert any("no other party's motive is in the shared group 'elections'" in e for e in errs)
+    p.write_text(text.replace("    shared: elections\n", "    mirror: m2\n", 1))
+    err, alone = errors_of(case_copy)
+    assert "no other party's motive is in the shared group" in alone
+    assert "'mirror' is no longer used: give every motive of a shared group the same 'shared: <name>'" in err
 
 
 def test_date_precision_must_match_the_date(case_copy: Path) -> None:
@@ -112,7 +118,7 @@ def test_archive_check_tolerates_quote_dash_and_space_variants(case_copy: Path, 
     (archive / "s1.txt").write_text(
         "North  and South\nstepped back. North fired missiles and at least two people died."
     )
-    (archive / "s2.txt").write_text("South responded in kind.")
+    (archive / "s2.txt").write_text("South responded in kind. Both sides stepped back on Monday.")
     p = case_copy / "case.yaml"
     p.write_text(p.read_text().replace('excerpt: "stepped back"', 'excerpt: "North and South stepped back"'))
     assert run_cli("check", str(case_copy), "--archive", str(archive)).returncode == 0

@@ -2,7 +2,7 @@
 
 * Hypothesis builds valid cases of many shapes (2–5 parties, long and non-Latin names,
   empty optional sections, 0–20 events, motives in random categories with and without
-  mirrors). Each must load, pass the HTML self-checks for every built-in audience, and
+  shared motive groups). Each must load, pass the HTML self-checks for every built-in audience, and
   survive YAML dump → load unchanged; a few are also rendered to PDF.
 * Fuzzing: random bytes, YAML-ish text and valid cases with one part replaced by junk
   must give a valid Case or a CaseInvalid: never another exception.
@@ -249,22 +249,21 @@ def case_files(draw: st.DrawFn) -> dict[str, Any]:
                     "confidence": draw(st.sampled_from(["low", "moderate", "high"])),
                 }
             )
-    # Mirrors: pair some motives of different parties, named on one side or on both.
+    # Shared groups: join some motives of different parties (one each) under a name.
     free = list(range(len(motives)))
-    for _ in range(draw(st.integers(0, 3))):
+    for g in range(draw(st.integers(0, 3))):
         pairs = [(a, b) for a in free for b in free if a < b and motives[a]["party"] != motives[b]["party"]]
         if not pairs:
             break
         a, b = draw(st.sampled_from(pairs))
         free = [i for i in free if i not in (a, b)]
-        motives[a]["mirror"] = motives[b]["id"]
-        if draw(st.booleans()):
-            motives[b]["mirror"] = motives[a]["id"]
+        motives[a]["shared"] = motives[b]["shared"] = f"group-{g}"
 
     judgments = [
         {
             **item(f"kj-{i}"),
             "statement": draw(short(200)),
+            "time_frame": draw(short(60)),
             "likelihood": draw(
                 st.sampled_from(
                     [
@@ -306,7 +305,13 @@ def case_files(draw: st.DrawFn) -> dict[str, Any]:
         )
     if len(event_ids) >= 2 and draw(st.booleans()):
         key_figures.append(
-            {"id": "kf-days", "label": draw(short(60)), "compute": "days_between", "events": event_ids[:2]}
+            {
+                "id": "kf-days",
+                "label": draw(short(60)),
+                "compute": "days_between",
+                "events": event_ids[:2],
+                "citations": cites(),
+            }
         )
     case = drop_none(
         {
@@ -570,7 +575,7 @@ def test_valid_case_with_one_part_broken_never_crashes(files: dict[str, Any], da
     if action == "delete":
         del parent[path[-1]]
     elif action == "add" and isinstance(parent, dict):
-        parent[data.draw(st.sampled_from(["extra", "titel", "id", "citations", "mirror"]))] = data.draw(JUNK)
+        parent[data.draw(st.sampled_from(["extra", "titel", "id", "citations", "shared"]))] = data.draw(JUNK)
     else:
         parent[path[-1]] = data.draw(JUNK)
     with case_dir() as folder:

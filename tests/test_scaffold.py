@@ -42,11 +42,8 @@ def test_every_kind_of_file_and_item_is_there(new_case: Path) -> None:
     assert any(e.casualties and e.casualties.killed and e.casualties.injured for e in case.events)
     assert any(e.when.resolved_from and e.when.resolved_against and e.when.resolution for e in case.events)
     assert any(e.upcoming for e in case.events)
-    mirrored = [m for m in case.motives if m.mirror]
-    assert mirrored and {m.party for m in case.motives if m.id in {mirrored[0].id, mirrored[0].mirror}} == {
-        "northland",
-        "southland",
-    }
+    assert {m.party for m in case.motives if m.shared == "example-elections"} == {"northland", "southland"}
+    assert any(e.key for e in case.events) and all(j.time_frame for j in case.judgments)
     assert any(s.errata for s in case.sources)
     assert {i.marking for i in case.judgments} >= {None, "AMBER"}
     assert [p.id for p in info.parties] == ["northland", "southland"]
@@ -261,3 +258,21 @@ def test_every_field_is_shown_at_least_once(new_case: Path) -> None:
             if (("Item" if shared else model.__name__), name) not in used:
                 missing.append(f"{model.__name__}.{name}")
     assert not missing, f"briefgen new shows no example of: {', '.join(missing)} (add one in briefgen/scaffold.py)"
+
+
+def test_three_parties_read_right_and_each_has_events(tmp_path: Path) -> None:
+    """With three parties the example names all three, shares one motive among them, and
+    gives every party an event of its own; a long name's id is cut between words."""
+    from briefgen.editing.scaffold import scaffold
+
+    long = "Eastland Federation of United Provinces of the East"
+    case_dir = tmp_path / "three"
+    scaffold(case_dir, ["Northland", "Southland", long])
+    case = load_case(case_dir)
+    ids = [p.id for p in case.info.parties]
+    assert ids == ["northland", "southland", "eastland-federation-of-united-provinces"]
+    bluf = case.info.bluf[0].text
+    assert "Northland, Southland and Eastland Federation of United Provinces stepped back" in bluf
+    assert {m.party for m in case.motives if m.shared == "example-elections"} == set(ids)
+    for pid in ids:
+        assert any(pid in e.parties and len(e.parties) == 1 for e in case.events), pid

@@ -210,12 +210,23 @@ class MotiveView:
     description: Markup
     confidence: str
     confidence_level: int
-    mirror: tuple[str, str, str] | None
-    """(anchor, title, party short name) of the shared motive on the other side."""
+    shared: list[SharedLink]
+    """The other motives of its shared group (empty when it is not shared)."""
     link: str | None = None
     """Where the motive's title links to (its detail entry), if that is in the briefing."""
     matrix_cites: list[Cite] = field(default_factory=list)
     """Citation markers for the matrix cell (their own anchors, so back-links stay unique)."""
+
+
+@dataclass(slots=True)
+class SharedLink:
+    """Another party's motive in the same shared group, and where it is shown."""
+
+    anchor: str
+    """Empty when that motive is not shown in this briefing."""
+    title: str
+    party: str
+    """The party's short name."""
 
 
 @dataclass(slots=True)
@@ -489,11 +500,6 @@ class _Builder:
         self.parties = parties
         self.party = {p.id: p for p in parties}
         self.summary = self.profile.detail == "summary"
-        # Motive id → the first motive naming it as its mirror (one pass, not one scan per motive).
-        self.mirrored_by: dict[str, str] = {}
-        for o in case.motives:
-            if o.mirror:
-                self.mirrored_by.setdefault(o.mirror, o.id)
 
     # releasability ---------------------------------------------------
     def _marking(self, marking: str | None) -> str:
@@ -757,25 +763,29 @@ class _Builder:
         return s.short_name or s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
 
     def motives(self) -> tuple[list[MatrixRow], list[PartyMotives]]:
-        titles = {m.id: m for m in self.case.motives}
         views: dict[str, MotiveView] = {}
+        in_detail = "motives_detail" in self.sections
         for m in self.case.motives:
             meta = self.meta(m, "mv")
             if meta is None:
                 continue
-            view = self._motive_view(m, meta, titles)
-            in_detail = "motives_detail" in self.sections
+            view = self._motive_view(m, meta)
             view.link = meta.anchor if in_detail else None
-            if view.mirror and not in_detail:
-                # No detail section: the mirror link goes to the other matrix cell.
-                view.mirror = (f"mx-{view.mirror[0].removeprefix('mv-')}", view.mirror[1], view.mirror[2])
             if "motive_matrix" in self.sections:
                 view.matrix_cites = self.cites(self._released_citations(m.citations)) if in_detail else meta.cites
             views[m.id] = view
-        # A mirror the audience cannot see is not shown as a link.
-        for v in views.values():
-            if v.mirror and v.mirror[0][3:] not in views:
-                v.mirror = None
+        # Each shown motive links to the others of its group that this audience sees.
+        groups: dict[str, list[MotiveView]] = {}
+        for m in self.case.motives:
+            if m.shared and m.id in views:
+                groups.setdefault(m.shared, []).append(views[m.id])
+        for members in groups.values():
+            for v in members:
+                v.shared = [
+                    SharedLink(o.meta.anchor if in_detail else f"mx-{o.meta.id}", o.title, o.party.short_name)
+                    for o in members
+                    if o is not v
+                ]
         grouped: dict[tuple[str, str], list[MotiveView]] = {}
         for v in views.values():
             grouped.setdefault((v.category, v.party.id), []).append(v)
@@ -791,13 +801,14 @@ class _Builder:
                     cell = cell[: self.profile.summary_limit]
                 cells.append(cell)
             if any(cells):
-                shared = any(v.mirror for cell in cells for v in cell)
+                shared = any(v.shared for cell in cells for v in cell)
                 rows.append(MatrixRow(cat, label, cells, shared, hidden))
-        if "motives_detail" not in self.sections:
+        if not in_detail:
             shown = {f"mx-{v.meta.id}" for row in rows for cell in row.cells for v in cell}
             for v in views.values():
-                if v.mirror and v.mirror[0] not in shown:
-                    v.mirror = ("", v.mirror[1], v.mirror[2])
+                for link in v.shared:
+                    if link.anchor not in shown:
+                        link.anchor = ""
         by_party = []
         category_order = {c: i for i, c in enumerate(CATEGORY_LABELS)}
         for p in self.parties:
@@ -807,12 +818,7 @@ class _Builder:
                 by_party.append(PartyMotives(p, items))
         return rows, by_party
 
-    def _motive_view(self, m: Motive, meta: Meta, titles: dict[str, Motive]) -> MotiveView:
-        mirror_id = m.mirror or self.mirrored_by.get(m.id)
-        mirror = None
-        if mirror_id and mirror_id in titles:
-            other = titles[mirror_id]
-            mirror = (f"mv-{other.id}", other.title, self.party[other.party].short_name)
+    def _motive_view(self, m: Motive, meta: Meta) -> MotiveView:
         return MotiveView(
             meta=meta,
             party=self.party[m.party],
@@ -825,7 +831,7 @@ class _Builder:
             description=md_block(m.description),
             confidence=m.confidence,
             confidence_level=CONFIDENCE_LEVEL[m.confidence],
-            mirror=mirror,
+            shared=[],
         )
 
     def rationales(self) -> list[PartyMotives]:

@@ -32,6 +32,9 @@ def _excerpts(obj: Any, loc: Loc, default_source: str | None = None) -> Iterator
     if isinstance(obj, BaseModel):
         fields = type(obj).model_fields
         source = getattr(obj, "source", None) if "source" in fields else default_source
+        phrase, whose = getattr(obj, "resolved_from", None), getattr(obj, "resolved_from_source", None)
+        if isinstance(phrase, str) and isinstance(whose, str):
+            yield whose, phrase, (*loc, "resolved_from")
         for name in fields:
             value = getattr(obj, name)
             if name == "excerpt" and isinstance(value, str) and source:
@@ -87,7 +90,9 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
         origin = origin_of(item)
         for source_id, words, loc in _excerpts(item, (), own_source):
             archived = text_of(source_id)
-            if archived is not None and normalise(words) not in archived.text:
+            if archived is None:
+                continue
+            if normalise(words) not in archived.text:
                 where = sources[source_id].archive
                 errors.append(
                     origin.error(
@@ -96,6 +101,15 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
                         f"exactly{closest(words, archived)}",
                     )
                 )
+                continue
+            given = _paragraph_given(item, loc)
+            if given is not None:
+                found = paragraph_of(archived, sources[source_id].body_starts, words)
+                if found != given:
+                    where = f"in paragraph {found}" if found else "before the body (or the source has no body_starts)"
+                    errors.append(
+                        origin.error((*loc[:-1], "paragraph"), f"paragraph {given} is wrong: the excerpt is {where}")
+                    )
 
     for narratives in (case.info.bluf, case.info.overview, case.info.outlook):
         for n in narratives:
@@ -109,6 +123,34 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
         for item in getattr(case, kind):
             check(item)
     return errors
+
+
+def _paragraph_given(item: Any, loc: Loc) -> int | None:
+    """The ``paragraph`` of the citation at ``loc`` (the excerpt's place) inside ``item``."""
+    obj = item
+    for part in loc[:-1]:
+        obj = obj[part] if isinstance(part, int) else getattr(obj, part)
+    value = getattr(obj, "paragraph", None)
+    return value if isinstance(value, int) else None
+
+
+def paragraph_of(archived: Archived, body_starts: str | None, words: str) -> int | None:
+    """The paragraph of the archive that holds ``words``: non-empty lines counted from the
+    line where the body starts (``body_starts``); None before it, or without it."""
+    if not body_starts:
+        return None
+    start = normalise(body_starts)
+    want = normalise(words)
+    n = 0
+    for line in archived.lines:
+        text = normalise(line)
+        if n == 0 and start not in text:
+            continue
+        if text:
+            n += 1
+        if want in text:
+            return n
+    return None
 
 
 def _char(c: str) -> str:
@@ -212,10 +254,12 @@ def citation_yaml(case: Case, archive: Path, source_id: str, words: str) -> str:
     out = []
     for p in found:
         text = p.text.replace("\\", "\\\\").replace('"', '\\"')
+        para = paragraph_of(archived, source.body_starts, p.text)
         out.append(
             f"# {source_id}, {archive / source.archive} line {p.line}\n"
             f"- source: {source_id}\n"
             f'  excerpt: "{text}"\n'
-            "  credibility:   # grade the words: 1 confirmed ... 6 cannot be judged (docs/scales.md)\n"
+            + (f"  paragraph: {para}\n" if para else "")
+            + "  credibility:   # grade the words: 1 confirmed ... 6 cannot be judged (docs/scales.md)\n"
         )
     return "\n".join(out)

@@ -118,6 +118,7 @@ def load(root: Path) -> Loaded:
     info: Any = None
     found: dict[str, list[tuple[Any, Origin]]] = {k: [] for k in ITEM_KINDS}
     invalid_ids: set[str] = set()
+    invalid_groups: set[str] = set()  # shared motive groups one of whose motives did not validate
     case_seen = False
     for f in files:
         shown = display_path(f)
@@ -146,7 +147,7 @@ def load(root: Path) -> Loaded:
                 problems.extend(translate(exc, doc, FILE_KINDS["case"]))
                 invalid_ids.update(_raw_ids(doc.data.get("parties")) | _raw_ids(doc.data.get("key_figures")))
             continue
-        for index, item in _validate_items(kind, doc, problems, invalid_ids):
+        for index, item in _validate_items(kind, doc, problems, invalid_ids, invalid_groups):
             found[kind].append((item, Origin(doc, (kind, index))))
 
     if not case_seen and not any(e.path.endswith("case.yaml") for e in problems.kept):
@@ -165,7 +166,11 @@ def load(root: Path) -> Loaded:
         for part in ("bluf", "overview", "outlook"):
             for i, n in enumerate(getattr(info, part)):
                 placed.append(Placed(part, n, Origin(loaded.case_doc, (part, i))))  # type: ignore[arg-type]
-    problems.extend(check_references([p for p in placed if hasattr(p.item, "id")], frozenset(invalid_ids)))
+    problems.extend(
+        check_references(
+            [p for p in placed if hasattr(p.item, "id")], frozenset(invalid_ids), frozenset(invalid_groups)
+        )
+    )
     problems.extend(_narrative_refs(placed, invalid_ids))
 
     loaded.origins = {id(p.item): p.origin for p in placed}
@@ -222,9 +227,12 @@ def _raw_ids(value: Any) -> set[str]:
     return {v["id"] for v in value if isinstance(v, dict) and isinstance(v.get("id"), str)}
 
 
-def _validate_items(kind: str, doc: Document, problems: Problems, invalid_ids: set[str]) -> list[tuple[int, Any]]:
+def _validate_items(
+    kind: str, doc: Document, problems: Problems, invalid_ids: set[str], invalid_groups: set[str]
+) -> list[tuple[int, Any]]:
     """The items of a list file that validate, each with its index; the problems of the
-    others go to ``problems`` (each item on its own, so that one mistake hides nothing)."""
+    others go to ``problems`` (each item on its own, so that one mistake hides nothing),
+    their ids to ``invalid_ids`` and their shared groups to ``invalid_groups``."""
     data = doc.data
     items = data.get(kind)
     try:  # the file's own shape: its one key, holding a list
@@ -241,6 +249,8 @@ def _validate_items(kind: str, doc: Document, problems: Problems, invalid_ids: s
             problems.extend(translate(exc, doc, model, prefix=(kind, i)))
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 invalid_ids.add(raw["id"])
+            if isinstance(raw, dict) and isinstance(raw.get("shared"), str):
+                invalid_groups.add(raw["shared"])
     return out
 
 
@@ -309,7 +319,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-RENAMED: dict[str, str] = {}
+RENAMED: dict[str, str] = {
+    "mirror": "give every motive of a shared group the same 'shared: <name>' (any number of parties)",
+}
 """Fields of earlier versions → what to write instead (said when one is met)."""
 
 

@@ -1,5 +1,5 @@
 """The rules that span a case's files: ids unique across the case, every reference naming
-an item of the right kind, mirror motives that agree.
+an item of the right kind, shared motives that each party holds at most once.
 
 They run on every item that validated, wherever it came from (:class:`Origin`), so one
 ``check`` reports broken references beside the mistakes that stopped other items from
@@ -36,7 +36,7 @@ WANTED: dict[str, tuple[frozenset[str] | None, str]] = {
 ITEM_REFS: dict[str, tuple[tuple[str, str], ...]] = {
     "actors": (("party", "party"),),
     "events": (("parties", "party"), ("actors", "actor")),
-    "motives": (("party", "party"), ("mirror", "motive")),
+    "motives": (("party", "party"),),
     "rationales": (("party", "party"),),
     "judgments": (("rests_on", "fact"),),
     "assessments": (("analyst", "actor"),),
@@ -44,7 +44,7 @@ ITEM_REFS: dict[str, tuple[tuple[str, str], ...]] = {
     "key_figures": (("events", "event"),),
 }
 
-_SOURCE_FIELDS = ("source", "resolved_against")
+_SOURCE_FIELDS = ("source", "resolved_from_source", "resolved_against")
 
 SINGULAR = {
     "parties": "party",
@@ -97,11 +97,14 @@ def source_refs(obj: Any, loc: Loc = ()) -> Iterator[tuple[str, Loc]]:
             yield from source_refs(v, (*loc, i))
 
 
-def check(items: Iterable[Placed], invalid_ids: frozenset[str] = frozenset()) -> list[FactError]:
+def check(
+    items: Iterable[Placed], invalid_ids: frozenset[str] = frozenset(), invalid_groups: frozenset[str] = frozenset()
+) -> list[FactError]:
     """Apply the case-wide rules to ``items`` (case.yaml's parties and key figures first,
     then each kind's files in order: the first definition of an id is the one kept).
     ``invalid_ids``: ids of items that did not validate (references to them are left
-    alone). Returns every problem, located."""
+    alone); ``invalid_groups``: shared groups one of whose motives did not validate.
+    Returns every problem, located."""
     items = list(items)
     errors: list[FactError] = []
     kind_of_id: dict[str, str] = {}
@@ -138,7 +141,7 @@ def check(items: Iterable[Placed], invalid_ids: frozenset[str] = frozenset()) ->
             else:
                 errors.append(p.origin.error(loc, f"'{ref}' is a {got}, but a {what} is expected here"))
 
-    errors.extend(_mirror_errors([p for p in items if p.kind == "motives"]))
+    errors.extend(_shared_errors([p for p in items if p.kind == "motives"], invalid_groups))
     return errors
 
 
@@ -156,18 +159,26 @@ def _refs(p: Placed) -> Iterator[tuple[str, str, Loc]]:
             yield value, wanted, (name,)
 
 
-def _mirror_errors(motives: list[Placed]) -> Iterator[FactError]:
-    """A mirror motive belongs to another party and names this one back."""
-    party_of = {p.item.id: p.item.party for p in motives}
-    mirror_of = {p.item.id: p.item.mirror for p in motives if p.item.mirror}
+def _shared_errors(motives: list[Placed], invalid_groups: frozenset[str]) -> Iterator[FactError]:
+    """A shared motive's group holds motives of two or more parties, one each."""
+    groups: dict[str, list[Placed]] = {}
     for p in motives:
-        m = p.item
-        if not m.mirror:
-            continue
-        if party_of.get(m.mirror) == m.party:
-            yield p.origin.error(("mirror",), "a mirror motive must belong to another party")
-        back = mirror_of.get(m.mirror)
-        if back is not None and back != m.id:
-            yield p.origin.error(
-                ("mirror",), f"'{m.mirror}' names '{back}' as its mirror, not '{m.id}'; the two must agree"
+        if p.item.shared:
+            groups.setdefault(p.item.shared, []).append(p)
+    for name, members in groups.items():
+        parties: dict[str, Placed] = {}
+        for p in members:
+            first = parties.setdefault(p.item.party, p)
+            if first is not p:
+                line, _ = first.origin.doc.locate((*first.origin.loc, "shared"))
+                yield p.origin.error(
+                    ("shared",),
+                    f"'{p.item.party}' already has a motive in the shared group '{name}' (line {line}); "
+                    "a group holds at most one motive of each party",
+                )
+        if len(parties) < 2 and name not in invalid_groups:
+            yield members[0].origin.error(
+                ("shared",),
+                f"no other party's motive is in the shared group '{name}'; give the same 'shared' name to the "
+                "motive it shares with another party, or remove it",
             )

@@ -11,6 +11,14 @@ from .common import Citation, Colour, Id, Markdown, Marking, ShortText, Strict, 
 from .items import KeyFigure
 
 
+class Narrative(Strict):
+    """A paragraph of framing text (bottom line, overview, outlook) and its evidence."""
+
+    text: Markdown = Field(description="The paragraph, in Markdown.")
+    citations: list[Citation] = Field(min_length=1, description="The evidence for it.")
+    marking: Marking | None = Field(default=None, description="Handling marking of this paragraph.")
+
+
 class Party(Strict):
     """A side in the crisis. Its colour marks its actions and motives throughout."""
 
@@ -20,14 +28,11 @@ class Party(Strict):
         description="Short name for table headers and the timeline."
     )
     colour: Colour = Field(description="Colour of the party in tables and graphics, `#RRGGBB`.")
-
-
-class Narrative(Strict):
-    """A paragraph of framing text (bottom line, overview, outlook) and its evidence."""
-
-    text: Markdown = Field(description="The paragraph, in Markdown.")
-    citations: list[Citation] = Field(min_length=1, description="The evidence for it.")
-    marking: Marking | None = Field(default=None, description="Handling marking of this paragraph.")
+    summary: Narrative | None = Field(
+        default=None,
+        description="A short paragraph on this party's course (e.g. why it stepped back), shown with the "
+        "motive comparison.",
+    )
 
 
 class Headings(Strict):

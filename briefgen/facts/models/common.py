@@ -169,6 +169,12 @@ class Citation(Strict):
         "by other sources, 2 probably true, 3 possibly true, 4 doubtful, 5 improbable, "
         "6 cannot be judged."
     )
+    paragraph: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None,
+        description="The paragraph of the source the excerpt is in (lines of the archived text, counted from "
+        "the source's `body_starts`), shown in notes as 'para. N'; `briefgen cite` gives it and "
+        "`briefgen check --archive` verifies it.",
+    )
 
 
 class Verification(Strict):

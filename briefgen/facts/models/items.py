@@ -67,6 +67,11 @@ class Source(Strict):
     reliability_reason: Text = Field(description="Why that grade.")
     slant: Text | None = Field(default=None, description="The document's evident perspective or bias, if any.")
     errata: list[Erratum] = Field(default_factory=list, description="Errors found inside the document.")
+    body_starts: Text | None = Field(
+        default=None,
+        description="The first words of the document's own text in the archived file (after menus and other "
+        "page furniture): citations' `paragraph` numbers count from there.",
+    )
     marking: Marking | None = Field(default=None, description="Handling marking of this source entry.")
 
 
@@ -95,8 +100,12 @@ class When(Strict):
         default=None,
         description="The source's relative wording (e.g. 'late on Tuesday') when the date was worked out from it.",
     )
+    resolved_from_source: Ref | None = Field(
+        default=None,
+        description="The source whose words `resolved_from` are (`briefgen check --archive` finds them there).",
+    )
     resolved_against: Ref | None = Field(
-        default=None, description="The source whose date (or dated context) the wording was resolved against."
+        default=None, description="The source whose date (or dated context) the wording was checked against."
     )
     resolution: Text | None = Field(default=None, description="How the date was worked out.")
 
@@ -116,8 +125,11 @@ class When(Strict):
                 raise ValueError("the range ends before it starts")
         elif self.end:
             raise ValueError("'end' is only for precision 'range'")
-        if self.resolved_from and not self.resolution:
-            raise ValueError("a date resolved from relative wording needs 'resolution' saying how")
+        if self.resolved_from and not (self.resolution and self.resolved_from_source):
+            raise ValueError(
+                "a date resolved from relative wording needs 'resolved_from_source' (whose words they are) "
+                "and 'resolution' (how the date was worked out)"
+            )
         return self
 
 
@@ -183,6 +195,11 @@ class Event(Item):
     upcoming: StrictBool = Field(
         default=False, description="True for an announced or expected event that had not happened at the as-of date."
     )
+    key: StrictBool = Field(
+        default=False,
+        description="True for the events that matter most: the briefings' timelines show these (all events "
+        "when none is marked); the evidence record shows every event.",
+    )
 
 
 Category = Literal[
@@ -215,10 +232,11 @@ class Motive(Item):
     salience_reason: Text = Field(description="Why that salience.")
     description: Markdown = Field(description="The motive explained.")
     confidence: Confidence = Field(description="Confidence that this motive was at work: low, moderate or high.")
-    mirror: Ref | None = Field(
+    shared: Id | None = Field(
         default=None,
-        description="Id of the matching motive of another party, when both share it "
-        "(give it on one side or both; both must agree).",
+        description="A name for a motive two or more parties share (e.g. `no-new-front`): every "
+        "motive given the same name forms one group, at most one motive per party. The "
+        "comparison shows the group once, naming the parties that share it.",
     )
 
 
@@ -235,6 +253,10 @@ class Judgment(Item):
     """A key judgment: a likelihood (ICD 203) and, separately, the confidence in it."""
 
     statement: Text = Field(description="The judgment in one sentence.")
+    time_frame: ShortText = Field(
+        description="The period the judgment covers, e.g. 'through 31 March 2024' or '19–22 January 2024 "
+        "(looking back)'."
+    )
     likelihood: Likelihood = Field(
         description="ICD 203 term: almost no chance, very unlikely, unlikely, roughly even chance, "
         "likely, very likely, almost certain."
@@ -311,6 +333,11 @@ class KeyFigure(Strict):
     )
     events: list[Ref] = Field(default_factory=list, description="Events the figure is computed from.")
     stated: KeyFigureValue | None = Field(default=None, description="The stated figure (for `stated`).")
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="For a computed figure: the sources that state the numbers or dates it is computed from, "
+        "in their own words (required; a stated figure cites in `stated`).",
+    )
     caption: Text | None = Field(default=None, description="A short line under the figure.")
     marking: Marking | None = Field(default=None, description="Handling marking of this figure.")
 
@@ -322,4 +349,10 @@ class KeyFigure(Strict):
             raise ValueError("'days_between' needs exactly two events: from, to")
         if self.compute in ("killed", "injured") and not self.events:
             raise ValueError(f"'{self.compute}' needs the events to total")
+        if self.compute != "stated" and not self.citations:
+            raise ValueError(
+                f"a '{self.compute}' key figure needs 'citations': the words that state its numbers or dates"
+            )
+        if self.compute == "stated" and self.citations:
+            raise ValueError("a 'stated' key figure cites in 'stated', not in 'citations'")
         return self
