@@ -20,7 +20,7 @@ def test_audiences_command_lists_the_built_in_profiles() -> None:
     result = run_cli("audiences")
     assert result.returncode == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == ["analyst", "executive", "public"]
+    assert names == ["analyst", "dossier", "executive", "public"]
     assert "TLP:CLEAR" in result.stdout
 
 
@@ -47,7 +47,7 @@ def test_overriding_one_block_changes_only_that_block(tmp_path: Path) -> None:
         '-<span class="secno">',
         "-1",
         "-</span>",
-        "-Bottom line up front",
+        "-Bottom line",
         "+The short of it",
     ]
 

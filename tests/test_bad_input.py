@@ -71,7 +71,7 @@ def check(case: Path) -> subprocess.CompletedProcess[str]:
 
 
 def build_html(case: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return run_cli("build", str(case), "--audience", "analyst", "--format", "html", "--out", str(out))
+    return run_cli("build", str(case), "--audience", "dossier", "--format", "html", "--out", str(out))
 
 
 # ---------------------------------------------------------------- YAML itself
@@ -191,7 +191,7 @@ def test_yaml11_boolean_word_in_a_text_field_is_kept(case_copy: Path, tmp_path: 
     assert check(case_copy).returncode == 0
     proc = build_html(case_copy, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
-    html = (tmp_path / "out" / "demo" / "analyst.html").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "demo" / "dossier.html").read_text(encoding="utf-8")
     assert ">NO<" in html or " NO" in html
 
 
@@ -209,7 +209,7 @@ def test_bare_date_in_a_text_field_stays_text(case_copy: Path, tmp_path: Path) -
     edit(f, "title: South strikes back", "title: 2024-01-18")
     assert check(case_copy).returncode == 0
     assert build_html(case_copy, tmp_path / "out").returncode == 0
-    html = (tmp_path / "out" / "demo" / "analyst.html").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "demo" / "dossier.html").read_text(encoding="utf-8")
     assert "2024-01-18" in html
 
 

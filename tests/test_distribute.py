@@ -317,7 +317,7 @@ def test_duplicates_unknown_audiences_and_missing_case(tmp_path: Path) -> None:
         distribute(path, DistributeOptions(out=tmp_path / "out"))
     messages = sorted(e.format() for e in exc.value.errors)
     assert messages[0].startswith(f"{path}:1:7: case folder not found")
-    assert messages[1] == f"{path}:6:15: unknown audience 'nobody'; available: analyst, executive, public"
+    assert messages[1] == f"{path}:6:15: unknown audience 'nobody'; available: analyst, dossier, executive, public"
 
 
 def test_names_with_control_characters_are_rejected(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from briefgen.briefing.selfcheck import html_problems
 from briefgen.briefing.view import build_view
 
 GOLDEN = Path(__file__).parent / "golden"
-AUDIENCES = ["analyst", "executive", "public"]
+AUDIENCES = ["analyst", "dossier", "executive", "public"]
 
 
 def as_seen(value: object) -> object:
@@ -84,23 +84,28 @@ def test_releasability_by_audience() -> None:
     assert executive.meta.marking == "AMBER"
 
 
-def test_matrix_links_shared_motives_across_the_row() -> None:
-    view = build_view(load_case(MINIMAL), load_audiences()["analyst"])
-    (row,) = view.matrix
-    assert row.label == "Domestic politics" and row.shared
-    north, south = row.cells
-    assert [(o.anchor, o.title, o.party) for o in north[0].shared] == [("mv-m2", "Elections too", "South")]
-    assert [(o.anchor, o.title, o.party) for o in south[0].shared] == [("mv-m1", "Elections", "North")]
+def test_a_shared_motive_is_shown_once_naming_its_parties() -> None:
+    view = build_view(load_case(MINIMAL), load_audiences()["dossier"])
+    (shared,) = view.shared
+    assert shared.title == "Elections" and [p.short_name for p in shared.parties] == ["North", "South"]
+    assert view.matrix == []  # both motives are in the shared row, not repeated in a category row
+    north, south = shared.motives
+    assert [(o.anchor, o.title, o.party) for o in north.shared] == [("mv-m2", "Elections too", "South")]
+    assert [(o.anchor, o.title, o.party) for o in south.shared] == [("mv-m1", "Elections", "North")]
 
 
-def test_endnotes_link_both_ways() -> None:
-    view = build_view(load_case(MINIMAL), load_audiences()["analyst"])
+@pytest.mark.parametrize("audience", ["analyst", "dossier"])
+def test_notes_link_both_ways(audience: str) -> None:
+    view = build_view(load_case(MINIMAL), load_audiences()[audience])
     html = render_html(view)
-    for note in view.endnotes:
+    assert view.notes
+    for note in view.notes:
         assert f'id="{note.anchor}"' in html
+        assert f'href="#{note.anchor}"' in html
         for back in note.backrefs:
-            assert f'id="{back}"' in html and f'href="#{back}"' in html
-            assert f'href="#{note.anchor}"' in html
+            assert f'id="{back}"' in html
+            # The evidence record links each note back to its statements.
+            assert (f'href="#{back}"' in html) == (audience == "dossier")
 
 
 def test_key_figures_are_computed() -> None:

@@ -308,12 +308,12 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, listener: Listener) -> dic
     out = root / "out"
     pdf_module.refused_urls.clear()
     build([case], BuildOptions(out=out, formats=("html",), force=True))
-    build([case], BuildOptions(out=out, audiences=("analyst",), formats=("pdf",), force=True, jobs=1))
+    build([case], BuildOptions(out=out, audiences=("dossier",), formats=("pdf",), force=True, jobs=1))
     folder = out / "hostile"
     return {
         "case": case,
         "html": {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))},
-        "pdf": (folder / "analyst.pdf").read_bytes(),
+        "pdf": (folder / "dossier.pdf").read_bytes(),
         "refused": list(pdf_module.refused_urls),
         "connections": listener.connections(),
     }
@@ -351,10 +351,10 @@ def elements(html: str) -> Elements:
 
 
 def test_every_audience_was_built(hostile: dict[str, Any]) -> None:
-    assert set(hostile["html"]) == {"analyst", "executive", "public"}
+    assert set(hostile["html"]) == {"analyst", "dossier", "executive", "public"}
 
 
-@pytest.mark.parametrize("audience", ["analyst", "executive", "public"])
+@pytest.mark.parametrize("audience", ["analyst", "dossier", "executive", "public"])
 def test_html_holds_no_active_content(hostile: dict[str, Any], audience: str) -> None:
     html = hostile["html"][audience]
     assert html_problems(html) == []
@@ -385,7 +385,7 @@ def test_html_holds_no_active_content(hostile: dict[str, Any], audience: str) ->
     assert "@import" not in style and "file:" not in style and "127.0.0.1" not in style
 
 
-@pytest.mark.parametrize("audience", ["analyst", "executive", "public"])
+@pytest.mark.parametrize("audience", ["analyst", "dossier", "executive", "public"])
 def test_jinja_in_fact_text_stays_literal(hostile: dict[str, Any], audience: str) -> None:
     html = hostile["html"][audience]
     text = "".join(elements(html).text)
@@ -399,7 +399,7 @@ def test_jinja_in_fact_text_stays_literal(hostile: dict[str, Any], audience: str
 
 def test_html_in_plain_fields_is_shown_as_text(hostile: dict[str, Any]) -> None:
     """Plain fields keep the payload visible (escaped), so nothing is silently lost."""
-    text = "".join(elements(hostile["html"]["analyst"]).text)
+    text = "".join(elements(hostile["html"]["dossier"]).text)
     assert "<script>alert(1)</script><img src=x onerror=alert(1)>" in text
     assert "<script>x</script>" in text  # a party's short name
 
@@ -499,11 +499,11 @@ def test_pathological_markdown_neither_hangs_nor_crashes(tmp_path: Path) -> None
         assert old in text
         f.write_text(text.replace(old, json.dumps(new), 1), encoding="utf-8")
     t0 = time.perf_counter()
-    build([case], BuildOptions(out=tmp_path / "out", audiences=("analyst",), force=True, jobs=1))
+    build([case], BuildOptions(out=tmp_path / "out", audiences=("dossier",), force=True, jobs=1))
     assert time.perf_counter() - t0 < 30
-    html = (tmp_path / "out" / "demo" / "analyst.html").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "demo" / "dossier.html").read_text(encoding="utf-8")
     assert "[a " * 1000 in html
-    reader = pypdf.PdfReader(tmp_path / "out" / "demo" / "analyst.pdf")
+    reader = pypdf.PdfReader(tmp_path / "out" / "demo" / "dossier.pdf")
     assert len(reader.pages) > 1
 
     for text in SLOW_MARKDOWN:

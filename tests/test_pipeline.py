@@ -38,7 +38,7 @@ def test_long_rationale_lists_run_full_width_in_print() -> None:
     from briefgen.briefing.render import render_html
     from briefgen.briefing.view import build_view
 
-    aud = load_audiences()["analyst"]
+    aud = load_audiences()["dossier"]
     case = load_case(DEFAULT_CASE)
     assert 'columns-long"' not in render_html(build_view(case, aud))  # (the class; the CSS names it too)
     extra = [r.model_copy(update={"id": f"{r.id}-copy{k}"}) for k in range(3) for r in case.rationales]

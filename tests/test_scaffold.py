@@ -95,7 +95,7 @@ def test_html_builds_for_every_audience(new_case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert cli.main(["build", "-q", str(new_case), "--format", "html", "--out", str(out)]) == 0
     built = sorted(p.name for p in (out / new_case.name).glob("*.html"))
-    assert built == ["analyst.html", "executive.html", "public.html"]
+    assert built == ["analyst.html", "dossier.html", "executive.html", "public.html"]
     public = (out / new_case.name / "public.html").read_text(encoding="utf-8")
     assert "Example: an internal judgment" not in public  # AMBER: never in the CLEAR release
     analyst = (out / new_case.name / "analyst.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ in a folder they name (``--audiences DIR``), where a profile of the same name wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -57,6 +57,22 @@ class Branding(Strict):
     accent_dark: Colour | None = Field(default=None, description="Darker accent for the cover band.")
 
 
+class Limits(Strict):
+    """How many items of some lists an edition shows (none: all)."""
+
+    key_figures: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None, description="The first N key figures of case.yaml."
+    )
+    indicators: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None, description="The first N indicators (list those that matter most first)."
+    )
+    motives: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None,
+        description="The N most salient motives of each party that it shares with no other party "
+        "(shared motives are always shown).",
+    )
+
+
 class Profile(Strict):
     """An audience profile (`<name>.yaml`): what a briefing for this audience shows."""
 
@@ -67,8 +83,10 @@ class Profile(Strict):
     )
     detail: Literal["summary", "standard", "full"] = Field(
         default="standard",
-        description="`summary`: the most salient items only, short; `standard`: all items, "
-        "without internal notes; `full`: everything, with verification records and notes.",
+        description="`summary`: one page: statements without their reasoning, the most salient "
+        "motives, no notes in print; `standard`: a briefing: key events only, one line per motive, "
+        "compact notes (source, date, paragraph); `full`: the evidence record: every item in full, "
+        "every excerpt, date resolution and grade.",
     )
     marking: Marking = Field(
         description="Highest handling marking of items this audience may see. The briefing's own "
@@ -82,13 +100,30 @@ class Profile(Strict):
         default=False, description="Show each item's verification record (status, checker, date)."
     )
     show_notes: StrictBool = Field(default=False, description="Show internal analyst notes.")
+    show_grades: StrictBool = Field(
+        default=True,
+        description="Show Admiralty grades as codes ([B2]); false: sources' reliability in plain words only.",
+    )
     show_checkers: StrictBool = Field(default=False, description="Show who checked each item.")
     max_pages: Annotated[StrictInt, Field(ge=1)] | None = Field(
-        default=None, description="Most PDF pages allowed; a longer PDF is an error."
+        default=None,
+        description="Page budget: a longer PDF is an error that names the sections taking the most space.",
     )
-    summary_limit: Annotated[StrictInt, Field(ge=1, le=50)] = Field(
-        default=3, description="With detail `summary`: most items per list (judgments, motives per cell...)."
+    max_words: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        default=None,
+        description="Word budget of the text a reader reads (not counted: the excerpts behind the markers, "
+        "and the contents, sources, notes, legend and colophon): more is an error that names the sections "
+        "taking the most words.",
     )
+    comparison: Literal["table", "lists"] = Field(
+        default="table",
+        description="The motive comparison as a `table` (a row per category, a column per party, weight and "
+        "confidence on each line) or as `lists` (what the parties share, then what each holds alone).",
+    )
+    event_summaries: StrictBool = Field(
+        default=True, description="The timeline table shows each event's summary; false: its date and title only."
+    )
+    limits: Limits = Field(default_factory=lambda: Limits(), description="Most items of some lists shown.")
     prepared_for: ShortText | None = Field(default=None, description="Overrides the case's 'prepared for'.")
     title_suffix: ShortText | None = Field(default=None, description="Added to the title, e.g. 'Executive summary'.")
     branding: Branding = Field(default_factory=Branding, description="Branding.")
@@ -105,10 +140,16 @@ class Audience:
     profile: Profile
     folder: Path
     source: Path
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    """Where each top-level key of the profile file is written (for located messages)."""
 
     @property
     def name(self) -> str:
         return self.profile.name
+
+    def line_of(self, key: str) -> tuple[int, int]:
+        """``(line, col)`` of a key of the profile file (1, 1 when it is not written there)."""
+        return self.keys.get(key, (1, 1))
 
     @property
     def templates_dir(self) -> Path | None:
@@ -141,7 +182,8 @@ def _load_profile(path: Path) -> Audience:
     if profile.name != path.stem:
         raise CaseInvalid([doc.error(("name",), f"name '{profile.name}' must match the file name '{path.stem}'")])
     errors = []
-    aud = Audience(profile, path.parent, path)
+    keys = {str(k[0]): v for k, v in doc.key_marks.items() if len(k) == 1}
+    aud = Audience(profile, path.parent, path, keys)
     folder = path.parent.resolve()
     # A profile may bring in only files beside it: its logo is the one local file the PDF
     # renderer is allowed to read on its behalf.

@@ -168,3 +168,19 @@ def html_problems(html: str) -> list[str]:
     if csp != 1:
         problems.append("the page must carry briefgen's Content-Security-Policy <meta> exactly once (in its <head>)")
     return list(dict.fromkeys(problems))
+
+
+def section_words(html: str) -> dict[str, int]:
+    """Words a reader reads in each section of the page (``sec-<id>`` → count): the text as
+    printed, without the excerpts that open under the evidence markers or a graphic's
+    text alternative."""
+    tree = LexborHTMLParser(html)
+    for hidden in tree.css("details.ev, style, script, svg title, svg desc"):
+        hidden.decompose()
+    out: dict[str, int] = {}
+    for node in tree.css("section, nav"):
+        name = node.attributes.get("aria-labelledby") or node.attributes.get("id") or ""
+        if name.startswith("sec-"):
+            sid = name.removeprefix("sec-").removesuffix("-h")
+            out[sid] = out.get(sid, 0) + len(node.text(separator=" ").split())
+    return out

@@ -1,27 +1,25 @@
 """The timeline graphic: an SVG built in code, one lane per party, in the parties' colours.
 
-Each event is a numbered marker (the number matches the timeline table); events on
-the same day stack. Ranges and approximate dates have a dashed outline, upcoming events hollow.
-Past a few hundred events markers would be unreadable, so the lanes become a
-density strip (events per period) instead.
+Each event is a numbered marker (the number matches the timeline table); events on the
+same day stack. Ranges and approximate dates have a dashed outline, upcoming events are
+hollow. Lane labels wrap onto as many lines as they need; date labels are thinned until
+none overlaps its neighbour. Past a few hundred events the lanes become a density strip.
+Every value written into the SVG is escaped, whatever the models let through.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from ..facts.models.common import partial_date_start
 
-if TYPE_CHECKING:
-    from .view import EventView, PartyView
-
 WIDTH = 1000
-LEFT = 120
+LEFT = 130
 RIGHT = 24
 TOP = 34
 ZONE = 64
@@ -29,15 +27,58 @@ ZONE_GAP = 16
 LANE_GAP = 8
 MARKER_R = 10
 MAX_MARKERS = 150
+LABEL_CHARS = 15
+"""Characters per line of a lane label (about the width of the left margin)."""
+TICK_GAP = 62
+"""Least distance, in SVG units, between two date labels (a label is about 45 wide)."""
 SHORT_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def _ticks(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+@dataclass(frozen=True)
+class Lane:
+    """A party's lane (or the lane of events by others)."""
+
+    id: str
+    label: str
+    ink: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An event as the graphic shows it."""
+
+    number: int
+    date_iso: str
+    date_label: str
+    title: str
+    lanes: list[str]
+    """The ids of the parties whose action it is (none: the 'Others' lane)."""
+    upcoming: bool
+    inexact: bool
+    """An approximate date or a range (dashed outline)."""
+    anchor: str
+
+
+def _wrap(text: str, width: int = LABEL_CHARS) -> list[str]:
+    """A label in lines of about ``width`` characters, broken between words (a word longer
+    than a line is cut, never dropped)."""
+    lines: list[str] = []
+    for word in text.split():
+        while len(word) > width:
+            lines.append(word[: width - 1] + "-")
+            word = word[width - 1 :]
+        if lines and len(lines[-1]) + 1 + len(word) <= width and not lines[-1].endswith("-"):
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _ticks(start: dt.date, end: dt.date, x: object) -> list[tuple[dt.date, str]]:
     span = (end - start).days
     ticks = []
     if span <= 120:
         step = 7 if span > 35 else (3 if span > 14 else 1)
-        # Start ticks on a Monday for weekly steps, so they read as weeks.
         d = start - dt.timedelta(days=start.weekday()) if step == 7 else start
         while d <= end:
             if d >= start:
@@ -49,8 +90,7 @@ def _ticks(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
         d = dt.date(start.year, start.month, 1)
         while d <= end:
             if d >= start and (d.month - 1) % step == 0:
-                label = f"{SHORT_MONTHS[d.month - 1]} {d.year}" if step < 12 else str(d.year)
-                ticks.append((d, label))
+                ticks.append((d, f"{SHORT_MONTHS[d.month - 1]} {d.year}" if step < 12 else str(d.year)))
             y, m = divmod(d.month, 12)
             d = dt.date(d.year + y, m + 1, 1)
     return ticks
@@ -75,18 +115,16 @@ def _focus(dates: list[dt.date]) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
-def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> Markup:
-    """An accessible SVG of the events, lanes per party (and one for everyone else)."""
-    if not events:
+def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
+    """An accessible SVG of the events: a lane per party, and one for everyone else."""
+    if not marks:
         return Markup("")
-    starts = [partial_date_start(e.date_iso) for e in events]
-    dense = len(events) > MAX_MARKERS
-    lo, hi = _focus(sorted(starts)) if not dense else (min(starts), max(starts))
-    before = any(d < lo for d in starts)
-    after = any(d > hi for d in starts)
+    starts = [partial_date_start(m.date_iso) for m in marks]
+    dense = len(marks) > MAX_MARKERS
+    lo, hi = (min(starts), max(starts)) if dense else _focus(sorted(starts))
+    before, after = any(d < lo for d in starts), any(d > hi for d in starts)
     pad = max(1, (hi - lo).days // 30)
-    start = lo - dt.timedelta(days=pad)
-    end = hi + dt.timedelta(days=pad)
+    start, end = lo - dt.timedelta(days=pad), hi + dt.timedelta(days=pad)
     span = max(1, (end - start).days)
     main_left = LEFT + (ZONE + ZONE_GAP if before else 0)
     main_right = WIDTH - RIGHT - (ZONE + ZONE_GAP if after else 0)
@@ -100,109 +138,96 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
             return WIDTH - RIGHT - ZONE / 2
         return main_left + (main_right - main_left) * (d - start).days / span
 
-    def slot_day(d: dt.date) -> dt.date:
-        return dt.date.min if d < lo else dt.date.max if d > hi else d
-
-    lanes: list[tuple[str, str, str]] = [(p.id, p.short_name, p.ink) for p in parties]
-    if any(not e.parties for e in events):
-        lanes.append(("_other", "Others", "#4a4a4a"))
-    lane_of = {lid: i for i, (lid, _, _) in enumerate(lanes)}
-
-    dense = len(events) > MAX_MARKERS
-    # Stack events that share a day within a lane.
-    slots: dict[tuple[int, dt.date], int] = Counter()
+    lanes = list(party_lanes)
+    if any(not m.lanes for m in marks):
+        lanes.append(Lane("_other", "Others", "#4a4a4a"))
+    lane_of = {lane.id: i for i, lane in enumerate(lanes)}
+    slots: Counter[tuple[int, dt.date]] = Counter()
     placed = []
-    for e, d in zip(events, starts, strict=True):
-        for pid in [p.id for p in e.parties] or ["_other"]:
-            lane = lane_of[pid]
-            k = slots[(lane, slot_day(d))]
-            slots[(lane, slot_day(d))] += 1
-            placed.append((lane, k, d, e))
-    depth: dict[int, int] = defaultdict(int)
-    for lane, k, _, _ in placed:
-        depth[lane] = max(depth[lane], k + 1)
-    if dense:
-        depth = {i: 1 for i in range(len(lanes))}
-    lane_h = [max(1, min(depth.get(i, 1), 6)) * (2 * MARKER_R + 4) + 12 for i in range(len(lanes))]
-    lane_y = []
-    y = TOP
+    for m, d in zip(marks, starts, strict=True):
+        day = dt.date.min if d < lo else dt.date.max if d > hi else d
+        for lid in m.lanes or ["_other"]:
+            lane = lane_of[lid]
+            placed.append((lane, slots[(lane, day)], d, m))
+            slots[(lane, day)] += 1
+    labels = [_wrap(lane.label) for lane in lanes]
+    lane_h = []
+    for i, lines in enumerate(labels):
+        stack = 1 if dense else min(max((k + 1 for ln, k, _, _ in placed if ln == i), default=1), 6)
+        lane_h.append(max(stack * (2 * MARKER_R + 4) + 12, len(lines) * 16 + 10))
+    lane_y, y = [], TOP
     for h in lane_h:
         lane_y.append(y)
         y += h + LANE_GAP
     height = y + 10
 
-    title = f"Timeline of {len(events)} events from {events[0].date_label} to {events[-1].date_label}"
-    desc = "; ".join(f"{e.number}. {e.date_label}: {e.title}" for e in events[:60])
+    title = f"Timeline of {len(marks)} events from {marks[0].date_label} to {marks[-1].date_label}"
+    desc = "; ".join(f"{m.number}. {m.date_label}: {m.title}" for m in marks[:60])
     out = [
-        f'<svg class="timeline-graphic" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="tl-title tl-desc" font-family="Source Sans Pro, Arial, sans-serif" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="timeline-graphic" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="tl-title tl-desc" '
+        'font-family="Source Sans Pro, Arial, sans-serif" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="tl-title">{escape(title)}</title>',
         f'<desc id="tl-desc">{escape(desc)}</desc>',
     ]
-    # Axis and ticks; the broken-axis zones get a label and a dashed edge.
     for present, zx, label in ((before, LEFT, "Earlier"), (after, WIDTH - RIGHT - ZONE, "Later")):
         if present:
             out.append(
-                f'<text x="{zx + ZONE / 2:.1f}" y="{TOP - 14}" font-size="12" font-style="italic" fill="#5a6169" text-anchor="middle">{label}</text>'
+                f'<text x="{zx + ZONE / 2:.1f}" y="{TOP - 14}" font-size="12" font-style="italic" fill="#5a6169" '
+                f'text-anchor="middle">{label}</text>'
             )
             edge = zx + ZONE + ZONE_GAP / 2 if label == "Earlier" else zx - ZONE_GAP / 2
             out.append(
-                f'<line x1="{edge:.1f}" y1="{TOP - 8}" x2="{edge:.1f}" y2="{height - 10}" stroke="#9aa3ad" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                f'<line x1="{edge:.1f}" y1="{TOP - 8}" x2="{edge:.1f}" y2="{height - 10}" stroke="#9aa3ad" '
+                'stroke-width="1.5" stroke-dasharray="4 3"/>'
             )
-    for d, label in _ticks(start, end):
+    last_x = -1e9
+    for d, label in _ticks(start, end, x):
         tx = x(d)
-        if not main_left - 1 <= tx <= main_right + 1:
-            continue
+        if not main_left - 1 <= tx <= main_right + 1 or tx - last_x < TICK_GAP:
+            continue  # off the main axis, or too close to the label before it
+        last_x = tx
         out.append(
             f'<line x1="{tx:.1f}" y1="{TOP - 8}" x2="{tx:.1f}" y2="{height - 10}" stroke="#e3e6ea" stroke-width="1"/>'
         )
         out.append(
             f'<text x="{tx:.1f}" y="{TOP - 14}" font-size="12" fill="#5a6169" text-anchor="middle">{escape(label)}</text>'
         )
-    for i, (_, name, ink) in enumerate(lanes):
-        ly, lh = lane_y[i], lane_h[i]
+    for i, row in enumerate(lanes):
+        ly, lh, lines = lane_y[i], lane_h[i], labels[i]
         out.append(
             f'<rect x="{LEFT}" y="{ly}" width="{WIDTH - LEFT - RIGHT}" height="{lh}" fill="#f7f8fa" stroke="#e3e6ea"/>'
         )
-        out.append(
-            f'<text x="{LEFT - 10}" y="{ly + lh / 2 + 5:.1f}" font-size="14" font-weight="700" text-anchor="end" '
-            f'fill="{ink}">{escape(name[:16])}</text>'
+        first = ly + lh / 2 - (len(lines) - 1) * 8 + 5
+        spans = "".join(
+            f'<tspan x="{LEFT - 10}" y="{first + k * 16:.1f}">{escape(line)}</tspan>' for k, line in enumerate(lines)
         )
+        out.append(f'<text font-size="14" font-weight="700" text-anchor="end" fill="{escape(row.ink)}">{spans}</text>')
     if dense:
-        # Density strip: events per bin, bar height by count.
         bins = 60
-        counts: dict[tuple[int, int], int] = Counter()
-        for lane, _, d, _ in placed:
-            b = min(bins - 1, int((d - start).days / span * bins))
-            counts[(lane, b)] += 1
+        counts: Counter[tuple[int, int]] = Counter()
+        for lane_i, _, d, _ in placed:
+            counts[(lane_i, min(bins - 1, int((d - start).days / span * bins)))] += 1
         peak = max(counts.values())
         bw = (WIDTH - LEFT - RIGHT) / bins
-        for (lane, b), n in sorted(counts.items()):
-            ink = lanes[lane][2]
-            bar = (lane_h[lane] - 8) * n / peak
-            bx = LEFT + b * bw
-            by = lane_y[lane] + lane_h[lane] - 4 - bar
+        for (lane_i, b), n in sorted(counts.items()):
+            bar = (lane_h[lane_i] - 8) * n / peak
             out.append(
-                f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw - 1:.1f}" height="{bar:.1f}" fill="{ink}">'
-                f"<title>{n} events</title></rect>"
+                f'<rect x="{LEFT + b * bw:.1f}" y="{lane_y[lane_i] + lane_h[lane_i] - 4 - bar:.1f}" width="{bw - 1:.1f}" '
+                f'height="{bar:.1f}" fill="{escape(lanes[lane_i].ink)}"><title>{n} events</title></rect>'
             )
     else:
-        for lane, k, d, e in placed:
-            ink = lanes[lane][2]
+        for lane_i, k, d, m in placed:
+            ink = escape(lanes[lane_i].ink)
             cx = x(d)
-            cy = lane_y[lane] + 6 + MARKER_R + min(k, 5) * (2 * MARKER_R + 4)
-            cls = "tl-marker"
-            fill, text_fill = ink, "#ffffff"
-            if e.upcoming:
-                cls += " tl-upcoming"
-                fill, text_fill = "#ffffff", ink
-            dash = ' stroke-dasharray="3 2"' if e.date_label.startswith("c.") or "–" in e.date_label else ""
+            cy = lane_y[lane_i] + 6 + MARKER_R + min(k, 5) * (2 * MARKER_R + 4)
+            fill, text_fill = ("#ffffff", ink) if m.upcoming else (ink, "#ffffff")
+            dash = ' stroke-dasharray="3 2"' if m.inexact else ""
             out.append(
-                f'<a href="#ev-{escape(e.meta.id)}"><g class="{cls}">'
-                f"<title>{escape(e.date_label)}: {escape(e.title)}</title>"
+                f'<a href="#{escape(m.anchor)}"><g class="tl-marker{" tl-upcoming" if m.upcoming else ""}">'
+                f"<title>{escape(m.date_label)}: {escape(m.title)}</title>"
                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{MARKER_R}" fill="{fill}" stroke="{ink}" stroke-width="2"{dash}/>'
-                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" fill="{text_fill}">{e.number}</text>'
-                f"</g></a>"
+                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" '
+                f'fill="{text_fill}">{m.number}</text></g></a>'
             )
     out.append("</svg>")
-    return Markup("".join(out))  # noqa: S704 - every text part is escaped above
+    return Markup("".join(out))  # noqa: S704 - every value above is escaped or a number

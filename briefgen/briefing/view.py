@@ -1,13 +1,17 @@
 """Case + audience → :class:`BriefingView`: plain, ready-to-print data for the templates.
 
 Everything a template needs is decided here: which items this audience may see
-(releasability), their order, endnote numbering and back-links, the comparison
-matrix, the timeline layout and the computed key figures. Templates only place it.
+(releasability), which the edition shows (key events, limits), their order, the notes
+behind every statement and their numbering, the motive comparison, the timeline and the
+computed key figures. Templates only place it.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import mimetypes
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +19,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .. import __version__
-from ..facts.models import Case, Citation, Event, Item, Motive
+from ..facts.models import Case, Citation, Item, Motive
 from ..facts.models.common import (
     CONFIDENCE_LABELS,
     CREDIBILITY_LABELS,
@@ -29,9 +33,9 @@ from ..facts.models.items import CATEGORY_LABELS, Figure, When
 from .audiences import Audience
 from .changes import ChangeLine
 from .richtext import md_block, md_inline
+from .timeline import Lane, Mark, timeline_svg
 
 SALIENCE_LEVEL = {"high": 3, "medium": 2, "low": 1}
-CONFIDENCE_LEVEL = {"low": 1, "moderate": 2, "high": 3}
 LIKELIHOOD_ORDER = list(LIKELIHOOD_RANGES)
 WEAK_RELIABILITY = {"C", "D", "E", "F"}
 MONTHS = [
@@ -45,11 +49,20 @@ MARKING_MEANING = {
     "AMBER+STRICT": "Limited disclosure: recipients may share only with members of their own organisation, on a need-to-know basis.",
     "RED": "For the eyes and ears of individual recipients only; no further disclosure.",
 }
+PLAIN_RELIABILITY = {
+    "A": "a fully reliable source",
+    "B": "a usually reliable source",
+    "C": "a fairly reliable source",
+    "D": "a source not usually reliable",
+    "E": "an unreliable source",
+    "F": "a source whose reliability cannot be judged",
+}
+"""How a public reader is told how far to trust a source."""
 
 DEFAULT_TITLES = {
     "cover": "Cover",
     "contents": "Contents",
-    "bluf": "Bottom line up front",
+    "bluf": "Bottom line",
     "judgments": "Key judgments",
     "key_figures": "Key figures",
     "changes": "What changed",
@@ -74,40 +87,52 @@ DEFAULT_TITLES = {
 
 
 @dataclass(slots=True)
-class Cite:
-    """A citation marker: the note it points to and its own anchor (for the back-link)."""
+class Note:
+    """A numbered note: a source and where in it (compact notes), or a source's exact words
+    (full notes). Statements point at it; it points back at them."""
 
     n: int
-    target: str
     anchor: str
-    _label: str | None = None
-    _note: Endnote | None = None
-    _credibility: int = 0
-
-    @property
-    def label(self) -> str:
-        """Source, grade and excerpt, for a tooltip or a footnote."""
-        # A marker of an endnote makes its label when a template reads it: a large case
-        # has hundreds of thousands, and their labels took a quarter of its view's memory.
-        if self._label is not None:
-            return self._label
-        note = self._note
-        assert note is not None
-        return f"{note.source_label} ({src_grade(note.reliability, self._credibility)}): “{_clip(note.excerpt)}”"
+    source_label: str
+    """The source's short name, e.g. 'Al Jazeera'."""
+    source_anchor: str
+    """Where the source is listed in this briefing ('' when it is not)."""
+    locator: str
+    """Source, date and paragraph, e.g. 'ECSS, 6 February 2024, para. 12'."""
+    grade: str
+    """Source reliability and the credibility of its words, e.g. 'B2' ('B' in compact notes)."""
+    excerpt: str
+    """The source's words ('' in compact notes, which stand for a paragraph)."""
+    backrefs: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
-class Endnote:
-    n: int
+class Excerpt:
+    """One citation behind a statement: the source's words, and how far to trust them."""
+
+    note: int
+    """The number of its note (0 when the briefing prints no notes)."""
+    target: str
+    """Anchor of its note in this briefing ('' when there is none)."""
+    locator: str
+    grade: str
+    grade_words: str
+    """The grade in words, e.g. 'usually reliable source; probably true'."""
+    text: str
+
+
+@dataclass(slots=True)
+class Evidence:
+    """The evidence behind one statement: a marker in print, the excerpts in the HTML."""
+
     anchor: str
-    source_id: str
-    source_label: str
-    source_anchor: str
-    excerpt: str
-    credibility: int
-    credibility_label: str
-    reliability: str
-    backrefs: list[str] = field(default_factory=list)
+    """The marker's own id, for the notes' back-links."""
+    excerpts: list[Excerpt]
+
+    @property
+    def numbers(self) -> list[int]:
+        """The notes it points at, each once, in order."""
+        return list(dict.fromkeys(e.note for e in self.excerpts if e.note))
 
 
 @dataclass(slots=True)
@@ -117,6 +142,7 @@ class PartyView:
     short_name: str
     colour: str
     ink: str
+    """The colour darkened until text in it reads on white (4.5:1)."""
     tint: str
     index: int
 
@@ -131,11 +157,11 @@ class VerificationView:
 
 @dataclass(slots=True)
 class Meta:
-    """What every item view carries: anchor, citations, marking and check record."""
+    """What every item view carries: anchor, evidence, marking and check record."""
 
     id: str
     anchor: str
-    cites: list[Cite]
+    evidence: Evidence | None
     marking: str
     verification: VerificationView | None
     note: str | None
@@ -152,17 +178,25 @@ class Paragraph:
 
 
 @dataclass(slots=True)
+class RestsOn:
+    label: str
+    """The item's title, with the party for a motive or rationale ('Iran: ...')."""
+    anchor: str
+    """'' when the item is not shown in this briefing."""
+
+
+@dataclass(slots=True)
 class JudgmentView:
     meta: Meta
     number: int
     statement: str
+    time_frame: str
     likelihood: str
     likelihood_range: str
     likelihood_index: int
     confidence: str
-    confidence_level: int
     reasoning: Markup
-    rests_on: list[tuple[str, str]]
+    rests_on: list[RestsOn]
 
 
 @dataclass(slots=True)
@@ -171,7 +205,9 @@ class KeyFigureView:
     label: str
     value: str
     caption: str | None
-    cites: list[Cite]
+    sources: str
+    """The short names of the sources behind it, e.g. 'Al Jazeera'."""
+    evidence: Evidence | None
 
 
 @dataclass(slots=True)
@@ -192,6 +228,7 @@ class EventView:
     summary: Markup
     kind: str
     parties: list[PartyView]
+    actors: list[str]
     location: str | None
     casualties: list[CasualtyLine]
     upcoming: bool
@@ -209,13 +246,10 @@ class MotiveView:
     salience_reason: str
     description: Markup
     confidence: str
-    confidence_level: int
     shared: list[SharedLink]
-    """The other motives of its shared group (empty when it is not shared)."""
+    """The other motives of its shared group that this briefing shows."""
     link: str | None = None
     """Where the motive's title links to (its detail entry), if that is in the briefing."""
-    matrix_cites: list[Cite] = field(default_factory=list)
-    """Citation markers for the matrix cell (their own anchors, so back-links stay unique)."""
 
 
 @dataclass(slots=True)
@@ -223,10 +257,21 @@ class SharedLink:
     """Another party's motive in the same shared group, and where it is shown."""
 
     anchor: str
-    """Empty when that motive is not shown in this briefing."""
     title: str
     party: str
     """The party's short name."""
+
+
+@dataclass(slots=True)
+class SharedRow:
+    """A motive two or more parties share: shown once, naming them."""
+
+    title: str
+    """The shortest of the parties' own titles for it."""
+    parties: list[PartyView]
+    motives: list[MotiveView]
+    """One per party, in party order."""
+    category_label: str
 
 
 @dataclass(slots=True)
@@ -234,14 +279,16 @@ class MatrixRow:
     category: str
     label: str
     cells: list[list[MotiveView]]
-    shared: bool
+    """One list per party, in party order, most salient first (shared motives not repeated)."""
     hidden: int
+    """Motives left out of the row by the profile's limit."""
 
 
 @dataclass(slots=True)
 class PartyMotives:
     party: PartyView
     items: list[MotiveView] | list[RationaleView]
+    summary: Paragraph | None = None
 
 
 @dataclass(slots=True)
@@ -252,7 +299,6 @@ class RationaleView:
     title: str
     description: Markup
     confidence: str
-    confidence_level: int
 
 
 @dataclass(slots=True)
@@ -276,7 +322,7 @@ class ReactionView:
 @dataclass(slots=True)
 class PositionView:
     claim: str
-    cites: list[Cite]
+    evidence: Evidence | None
     sources: list[str]
 
 
@@ -310,6 +356,8 @@ class SourceView:
     kind: str
     reliability: str
     reliability_label: str
+    reliability_words: str
+    """The grade for a general reader, e.g. 'a usually reliable source'."""
     reliability_reason: str
     slant: str | None
     errata: list[tuple[str, str]]
@@ -323,6 +371,19 @@ class SectionView:
     title: str
     number: int | None
     anchor: str
+
+
+@dataclass(slots=True)
+class VerificationSummary:
+    """The check record of everything the briefing includes, in one statement."""
+
+    items: int
+    verified: int
+    unverified: int
+    disputed: int
+    checkers: list[str]
+    first: str | None
+    last: str | None
 
 
 @dataclass(slots=True)
@@ -351,7 +412,17 @@ class BriefingMeta:
     accent: str
     accent_dark: str
     logo: str | None
+    """The profile's logo, embedded as a data: URI (the page reads no file)."""
     change_note: str | None
+    print_notes: bool
+    """Whether print shows note markers (the briefing has a notes section)."""
+    grades: bool
+    """Whether grades are shown as codes ([B2]); otherwise in plain words."""
+    event_summaries: bool
+    """Whether the timeline table shows each event's summary (else date and title)."""
+    comparison: str
+    """`table` or `lists` (the profile's `comparison`)."""
+    verification: VerificationSummary
 
 
 @dataclass(slots=True)
@@ -368,7 +439,10 @@ class BriefingView:
     key_figures: list[KeyFigureView]
     events: list[EventView]
     timeline_svg: Markup
+    shared: list[SharedRow]
     matrix: list[MatrixRow]
+    summaries: list[PartyMotives]
+    """Each party's summary paragraph (parties with one), with the comparison."""
     motives_by_party: list[PartyMotives]
     rationales_by_party: list[PartyMotives]
     assessments: list[AssessmentView]
@@ -376,7 +450,7 @@ class BriefingView:
     claims: list[ClaimView]
     indicators: list[IndicatorView]
     sources: list[SourceView]
-    endnotes: list[Endnote]
+    notes: list[Note]
     changes: list[ChangeLine]
     changes_since: int | None
     legend: dict[str, list[tuple[str, str]]]
@@ -391,7 +465,7 @@ class BriefingView:
 # ---------------------------------------------------------------- helpers
 
 
-def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
+def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
@@ -400,7 +474,7 @@ def _luminance(colour: str) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
 
-    r, g, b = _hex_to_rgb(colour)
+    r, g, b = _rgb(colour)
     return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
 
 
@@ -410,35 +484,27 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def _tint(colour: str, amount: float = 0.88) -> str:
-    r, g, b = _hex_to_rgb(colour)
-    mix = [round(c + (255 - c) * amount) for c in (r, g, b)]
-    return "#{:02x}{:02x}{:02x}".format(*mix)
-
-
-def _shade(colour: str, amount: float) -> str:
-    r, g, b = _hex_to_rgb(colour)
-    mix = [round(c * (1 - amount)) for c in (r, g, b)]
-    return "#{:02x}{:02x}{:02x}".format(*mix)
+def _mix(colour: str, towards: int, amount: float) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(round(c + (towards - c) * amount) for c in _rgb(colour)))
 
 
 def readable(colour: str) -> str:
-    """The party colour, darkened until text in it passes WCAG AA on white."""
+    """The colour, darkened until text in it passes WCAG AA on white."""
     c = colour
     for _ in range(20):
         if contrast(c, "#ffffff") >= 4.5:
             return c
-        c = _shade(c, 0.12)
+        c = _mix(c, 0, 0.12)
     return c
 
 
-def format_partial(value: str) -> str:
+def format_partial(value: str, short: bool = False) -> str:
     parts = value.split("-")
+    month = MONTHS[int(parts[1]) - 1] if len(parts) > 1 else ""
+    month = month[:3] if short else month
     if len(parts) == 3:
-        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    if len(parts) == 2:
-        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return parts[0]
+        return f"{int(parts[2])} {month} {parts[0]}"
+    return f"{month} {parts[0]}" if month else parts[0]
 
 
 def format_when(when: When) -> str:
@@ -465,179 +531,165 @@ def _figure_range(low: int | None, high: int | None, best: int | None) -> str:
     lo = low if low is not None else best
     if high is None:
         return f"at least {lo}"
-    if lo == high:
-        return f"{lo}"
-    return f"{lo}–{high}"
+    return f"{lo}" if lo == high else f"{lo}–{high}"
+
+
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _logo_uri(audience: Audience) -> str | None:
+    """The profile's logo as a data: URI, so the page names no local file."""
+    if audience.logo_path is None:
+        return None
+    kind = mimetypes.guess_type(audience.logo_path.name)[0] or "image/png"
+    return f"data:{kind};base64,{base64.b64encode(audience.logo_path.read_bytes()).decode('ascii')}"
 
 
 # ---------------------------------------------------------------- builder
 
 
 class _Builder:
-    def __init__(self, case: Case, audience: Audience, changes: tuple[int, list[ChangeLine]] | None):
+    """Builds the view of one edition; keeps the notes and what was included."""
+
+    def __init__(self, case: Case, audience: Audience, marking_floor: str | None) -> None:
         self.case = case
-        self.audience = audience
-        self.profile = audience.profile
-        self.limit = MARKING_ORDER[self.profile.marking]
+        self.profile = p = audience.profile
+        self.limit = MARKING_ORDER[p.marking]
         self.default_marking = case.info.marking
         self.default_level = MARKING_ORDER[self.default_marking]
-        self.sections = [s for s in self.profile.sections]
-        self.use_endnotes = "endnotes" in self.sections
-        self.use_sources = "sources" in self.sections
+        self.sections = list(p.sections)
+        self.full = p.detail == "full"
+        self.summary = p.detail == "summary"
         self.sources = {s.id: s for s in case.sources if self._ok(s.marking)}
-        self.source_order = {s.id: i + 1 for i, s in enumerate(x for x in case.sources if x.id in self.sources)}
+        self.source_order = {sid: i + 1 for i, sid in enumerate(self.sources)}
         self.actors = {a.id: a for a in case.actors if self._ok(a.marking)}
-        self.endnotes: dict[tuple[str, str], Endnote] = {}
-        self.anchor_count = 0
-        self._source_labels: dict[str, str] = {}
+        self.print_notes = "endnotes" in self.sections or p.citations == "footnotes"
+        self.notes: dict[tuple[str, str], Note] = {}
+        self.markers = 0
         self.included: list[str] = []
-        self.max_marking = 0
-        self.changes = changes
-        parties = []
-        for i, p in enumerate(case.info.parties):
-            ink = readable(p.colour)
-            parties.append(PartyView(p.id, p.name, p.short_name, p.colour, ink, _tint(p.colour), i))
-        self.parties = parties
-        self.party = {p.id: p for p in parties}
-        self.summary = self.profile.detail == "summary"
+        self.checks: list[Any] = []
+        self.max_marking = MARKING_ORDER[marking_floor] if marking_floor else 0
+        self.parties = [
+            PartyView(x.id, x.name, x.short_name, x.colour, readable(x.colour), _mix(x.colour, 255, 0.88), i)
+            for i, x in enumerate(case.info.parties)
+        ]
+        self.party = {x.id: x for x in self.parties}
 
     # releasability ---------------------------------------------------
-    def _marking(self, marking: str | None) -> str:
-        return marking or self.default_marking
-
     def _ok(self, marking: str | None) -> bool:
-        return MARKING_ORDER[self._marking(marking)] <= self.limit
+        return MARKING_ORDER[marking or self.default_marking] <= self.limit
 
-    def _take(self, marking: str | None, item_id: str | None = None) -> None:
-        self.max_marking = max(self.max_marking, MARKING_ORDER[self._marking(marking)])
-        if item_id:
-            self.included.append(item_id)
+    def _take(self, marking: str | None) -> None:
+        self.max_marking = max(self.max_marking, MARKING_ORDER[marking or self.default_marking])
 
-    def _released_citations(self, citations: Sequence[Citation]) -> list[Citation]:
-        return [c for c in citations if c.source in self.sources]
+    def _flag(self, marking: str | None) -> str | None:
+        return marking if marking and MARKING_ORDER[marking] > self.default_level else None
 
-    # citations ---------------------------------------------------------
-    def _source_label(self, source_id: str) -> str:
-        # One string per source, however often it is cited (a large case cites each
-        # source thousands of times: one copy each took a tenth of the view's memory).
-        label = self._source_labels.get(source_id)
-        if label is None:
-            s = self.sources[source_id]
-            who = s.publisher or s.author or "Unattributed"
-            title = s.title or "untitled"
-            label = self._source_labels[source_id] = f"{who}, “{title}”"
-        return label
+    # sources and notes -----------------------------------------------
+    def short_source(self, source_id: str) -> str:
+        s = self.sources[source_id]
+        return s.short_name or s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
 
-    def cites(self, citations: Iterable[Citation]) -> list[Cite]:
-        # (Run for every citation of every item shown: a large case's hottest loop.)
-        out: list[Cite] = []
-        seen: set[int] = set()
-        sources = self.sources
-        count = self.anchor_count
-        if self.use_endnotes:
-            endnotes = self.endnotes
-            for c in citations:
-                source = c.source
-                if source not in sources:
-                    continue
-                count += 1
-                anchor = f"r{count}"
-                excerpt, credibility = c.excerpt, c.credibility
-                note = endnotes.get((source, excerpt))
+    def evidence(self, citations: Iterable[Citation]) -> Evidence | None:
+        """The evidence behind a statement: its releasable citations, each with its note.
+        Full notes quote each excerpt; compact ones stand for a paragraph of a source."""
+        shown = [c for c in citations if c.source in self.sources]
+        if not shown:
+            return None
+        self.markers += 1
+        anchor = f"r{self.markers}"
+        excerpts = []
+        for c in shown:
+            s = self.sources[c.source]
+            label = self.short_source(c.source)
+            date = format_partial(s.published, short=True) if s.published else None
+            para = f"para. {c.paragraph}" if c.paragraph else None
+            locator = ", ".join(x for x in (label, date, para) if x)
+            grade = f"{s.reliability}{c.credibility}"
+            words = f"{RELIABILITY_LABELS[s.reliability].lower()} source; {CREDIBILITY_LABELS[c.credibility].lower()}"
+            note = None
+            if self.print_notes:
+                key = (c.source, c.excerpt) if self.full or not c.paragraph else (c.source, str(c.paragraph))
+                note = self.notes.get(key)
                 if note is None:
-                    n = len(endnotes) + 1
-                    note = endnotes[(source, excerpt)] = Endnote(
+                    n = len(self.notes) + 1
+                    note = self.notes[key] = Note(
                         n,
                         f"note-{n}",
-                        source,
-                        self._source_label(source),
-                        f"src-{source}" if self.use_sources else "",
-                        excerpt,
-                        credibility,
-                        CREDIBILITY_LABELS[credibility],
-                        sources[source].reliability,
+                        label,
+                        f"src-{c.source}" if "sources" in self.sections else "",
+                        locator,
+                        grade if self.full else s.reliability,
+                        c.excerpt if self.full or not c.paragraph else "",
                     )
-                n = note.n
-                if n in seen:
-                    continue
-                seen.add(n)
-                note.backrefs.append(anchor)
-                out.append(Cite(n, note.anchor, anchor, None, note, credibility))
-        elif self.use_sources:
-            order = self.source_order
-            for c in citations:
-                source = c.source
-                if source not in sources:
-                    continue
-                count += 1
-                n = order[source]
-                if n in seen:
-                    continue
-                seen.add(n)
-                out.append(Cite(n, f"src-{source}", f"r{count}", self._source_label(source)))
-        else:
-            count += sum(1 for c in citations if c.source in sources)
-        self.anchor_count = count
-        return out
+                if anchor not in note.backrefs:
+                    note.backrefs.append(anchor)
+            excerpts.append(
+                Excerpt(note.n if note else 0, note.anchor if note else "", locator, grade, words, c.excerpt)
+            )
+        return Evidence(anchor, excerpts)
 
-    def meta(self, item: Item, anchor_prefix: str) -> Meta | None:
-        """Meta for an item, or None when this audience may not see it."""
-        # (_ok, _released_citations and _take, inlined: this runs for every item.)
-        marking = item.marking or self.default_marking
-        level = MARKING_ORDER[marking]
-        if level > self.limit:
+    def visible(self, item: Item) -> bool:
+        """Whether this audience may see the item: releasable, with a releasable citation."""
+        return self._ok(item.marking) and any(c.source in self.sources for c in item.citations)
+
+    def meta(self, item: Item, prefix: str) -> Meta | None:
+        """Meta for an item the briefing shows (None when this audience may not see it);
+        its evidence is numbered now, so call it only for what is shown."""
+        if not self.visible(item):
             return None
-        sources = self.sources
-        citations = [c for c in item.citations if c.source in sources]
-        if not citations:
-            return None
-        if level > self.max_marking:
-            self.max_marking = level
-        if item.id:
-            self.included.append(item.id)
-        profile = self.profile
+        citations = [c for c in item.citations if c.source in self.sources]
+        self._take(item.marking)
+        self.included.append(item.id)
+        self.checks.append(item.verification)
+        p = self.profile
         ver = None
-        if profile.show_verification:
+        if p.show_verification:
             v = item.verification
             ver = VerificationView(
                 v.status,
-                v.checked_by if profile.show_checkers else None,
+                v.checked_by if p.show_checkers else None,
                 v.checked_on.isoformat() if v.checked_on else None,
-                v.note if profile.show_notes else None,
+                v.note if p.show_notes else None,
             )
-        single = None
-        first = citations[0].source
-        if all(c.source == first for c in citations):
-            reliability = sources[first].reliability
-            if reliability in WEAK_RELIABILITY:
-                single = f"Single source, graded {reliability}"
         return Meta(
             item.id,
-            f"{anchor_prefix}-{item.id}",
-            self.cites(citations),
-            marking,
+            f"{prefix}-{item.id}",
+            self.evidence(citations),
+            item.marking or self.default_marking,
             ver,
-            item.note if profile.show_notes else None,
-            single,
-            item.marking if item.marking and level > self.default_level else None,
+            item.note if p.show_notes else None,
+            self.single_source(citations),
+            self._flag(item.marking),
+        )
+
+    def single_source(self, citations: Sequence[Citation]) -> str | None:
+        names = {c.source for c in citations}
+        if len(names) == 1:
+            (only,) = names
+            reliability = self.sources[only].reliability
+            if reliability in WEAK_RELIABILITY:
+                return f"Single source, graded {reliability}"
+        return None
+
+    def paragraph(self, n: Any, anchor: str) -> Paragraph | None:
+        if not self._ok(n.marking):
+            return None
+        evidence = self.evidence(n.citations)
+        if evidence is None:
+            return None
+        self._take(n.marking)
+        marking = n.marking or self.default_marking
+        return Paragraph(
+            md_block(n.text), Meta(anchor, anchor, evidence, marking, None, None, None, self._flag(n.marking))
         )
 
     def paragraphs(self, narratives: Sequence[Any], prefix: str) -> list[Paragraph]:
-        out = []
-        for i, n in enumerate(narratives):
-            if not self._ok(n.marking):
-                continue
-            citations = self._released_citations(n.citations)
-            if not citations:
-                continue
-            self._take(n.marking)
-            flag = n.marking if n.marking and MARKING_ORDER[n.marking] > MARKING_ORDER[self.default_marking] else None
-            anchor = f"{prefix}-{i + 1}"
-            meta = Meta(anchor, anchor, self.cites(citations), self._marking(n.marking), None, None, None, flag)
-            out.append(Paragraph(md_block(n.text), meta))
-        return out
+        out = [self.paragraph(n, f"{prefix}-{i + 1}") for i, n in enumerate(narratives)]
+        return [p for p in out if p is not None]
 
-    # sections ------------------------------------------------------------
+    # sections ----------------------------------------------------------
     def judgments(self) -> list[JudgmentView]:
         index = self.case.index()
         out: list[JudgmentView] = []
@@ -651,104 +703,96 @@ class _Builder:
                 target = index.get(ref)
                 if target is None or not self._ok(getattr(target, "marking", None)):
                     continue
-                rests.append((_item_label(target), f"{_prefix_of(target)}-{ref}"))
+                rests.append(RestsOn(self._label(target), _PREFIX.get(type(target).__name__, "item") + f"-{ref}"))
             out.append(
                 JudgmentView(
-                    meta=meta,
-                    number=len(out) + 1,
-                    statement=j.statement,
-                    likelihood=j.likelihood,
-                    likelihood_range=f"{lo}–{hi}%",
-                    likelihood_index=LIKELIHOOD_ORDER.index(j.likelihood),
-                    confidence=j.confidence,
-                    confidence_level=CONFIDENCE_LEVEL[j.confidence],
-                    reasoning=md_block(j.reasoning),
-                    rests_on=rests,
+                    meta,
+                    len(out) + 1,
+                    j.statement,
+                    j.time_frame,
+                    j.likelihood,
+                    f"{lo}–{hi}%",
+                    LIKELIHOOD_ORDER.index(j.likelihood),
+                    j.confidence,
+                    md_block(j.reasoning),
+                    rests,
                 )
             )
-        if self.summary:
-            out = out[: self.profile.summary_limit + 2]
         return out
+
+    def _label(self, item: Any) -> str:
+        for attr in ("title", "statement", "question", "signpost", "topic", "summary", "name"):
+            value = getattr(item, attr, None)
+            if isinstance(value, str):
+                party = str(getattr(item, "party", ""))
+                who = f"{self.party[party].short_name}: " if party in self.party else ""
+                return who + _clip(value)
+        return str(getattr(item, "id", ""))
 
     def key_figures(self) -> list[KeyFigureView]:
         events = {e.id: e for e in self.case.events}
-        out = []
+        out: list[KeyFigureView] = []
         for kf in self.case.info.key_figures:
-            if not self._ok(kf.marking):
-                continue
+            if len(out) == self.profile.limits.key_figures:
+                break
             used = [events[e] for e in kf.events]
-            if any(not self._ok(e.marking) for e in used):
+            if not self._ok(kf.marking) or any(not self._ok(e.marking) for e in used):
                 continue
-            cites: list[Cite] = []
+            citations = kf.stated.citations if kf.stated is not None else kf.citations
+            if not any(c.source in self.sources for c in citations):
+                continue
             if kf.compute == "stated" and kf.stated is not None:
                 value = kf.stated.value
-                cites = self.cites(kf.stated.citations)
-                if not cites:
-                    continue
             elif kf.compute == "days_between":
                 a, b = used
                 days = (partial_date_start(b.when.date) - partial_date_start(a.when.date)).days
                 exact = a.when.precision == "day" and b.when.precision == "day"
                 value = f"{'' if exact else 'about '}{days} day{'s' if days != 1 else ''}"
-                cites = self.cites([*a.citations[:1], *b.citations[:1]])
             else:
-                figs: list[Figure] = []
-                for e in used:
-                    fig = getattr(e.casualties, kf.compute, None) if e.casualties else None
-                    if fig is not None:
-                        figs.append(fig)
-                        cites.extend(self.cites(e.citations[:1]))
+                figs: list[Figure] = [f for e in used if e.casualties and (f := getattr(e.casualties, kf.compute))]
                 if not figs:
                     continue
                 low = sum((f.low if f.low is not None else (f.best or 0)) for f in figs)
                 high = sum(f.high for f in figs) if all(f.high is not None for f in figs) else None  # type: ignore[misc]
                 value = _figure_range(low, high, None)
+            evidence = self.evidence(citations)
             self._take(kf.marking)
-            out.append(KeyFigureView(kf.id, kf.label, value, kf.caption, cites))
+            names = ", ".join(dict.fromkeys(self.short_source(c.source) for c in citations if c.source in self.sources))
+            out.append(KeyFigureView(kf.id, kf.label, value, kf.caption, names, evidence))
         return out
 
     def events(self) -> list[EventView]:
+        chosen = self.case.events
+        if not self.full and any(e.key for e in chosen):
+            chosen = [e for e in chosen if e.key]
+        ordered = sorted(chosen, key=lambda e: (partial_date_start(e.when.date), e.when.precision == "range", e.id))
         out: list[EventView] = []
-        ordered = sorted(
-            self.case.events,
-            key=lambda e: (partial_date_start(e.when.date), e.when.precision == "range", e.id),
-        )
         for e in ordered:
             meta = self.meta(e, "ev")
             if meta is None:
                 continue
             casualties = []
-            if e.casualties:
-                for measure in ("killed", "injured"):
-                    fig = getattr(e.casualties, measure)
-                    if fig is None:
-                        continue
-                    reports = []
-                    for r in fig.reports:
-                        if r.source not in self.sources:
-                            continue
-                        who = f" ({r.who})" if r.who else ""
-                        reports.append(f"{self._short_source(r.source)}: {r.figure}{who}")
+            for measure in ("killed", "injured"):
+                fig = getattr(e.casualties, measure) if e.casualties else None
+                if fig is not None:
+                    reports = [
+                        f"{self.short_source(r.source)}: {r.figure}" + (f" ({r.who})" if r.who else "")
+                        for r in fig.reports
+                        if r.source in self.sources
+                    ]
                     casualties.append(CasualtyLine(measure, _figure_range(fig.low, fig.high, fig.best), reports))
-            note = None
-            if e.when.resolved_from:
-                src = (
-                    f" ({self._short_source(e.when.resolved_against)})"
-                    if e.when.resolved_against in self.sources
-                    else ""
-                )
-                note = f"Resolved from “{e.when.resolved_from}”{src}: {e.when.resolution}"
             out.append(
                 EventView(
                     meta=meta,
                     number=len(out) + 1,
                     date_label=format_when(e.when),
-                    date_note=note,
+                    date_note=self._date_note(e.when),
                     date_iso=e.when.date,
                     title=e.title,
                     summary=md_inline(e.summary),
                     kind=e.kind,
                     parties=[self.party[p] for p in e.parties],
+                    actors=[self.actors[a].name for a in e.actors if a in self.actors],
                     location=e.location,
                     casualties=casualties,
                     upcoming=e.upcoming,
@@ -756,97 +800,104 @@ class _Builder:
             )
         return out
 
-    def _short_source(self, source_id: str | None) -> str:
-        if source_id is None or source_id not in self.sources:
-            return ""
-        s = self.sources[source_id]
-        return s.short_name or s.publisher or s.author or s.title or f"Source {self.source_order[source_id]}"
+    def _date_note(self, when: When) -> str | None:
+        """How a relative date was resolved: whose words, checked against what."""
+        if not when.resolved_from:
+            return None
+        whose = self.short_source(when.resolved_from_source) if when.resolved_from_source in self.sources else ""
+        against = self.short_source(when.resolved_against) if when.resolved_against in self.sources else ""
+        words = f"{whose}'s words “{when.resolved_from}”" if whose else f"“{when.resolved_from}”"
+        checked = f", checked against {against}" if against else ""
+        return f"Resolved from {words}{checked}: {when.resolution}"
 
-    def motives(self) -> tuple[list[MatrixRow], list[PartyMotives]]:
-        views: dict[str, MotiveView] = {}
+    def motives(self) -> tuple[list[SharedRow], list[MatrixRow], list[PartyMotives]]:
+        """The comparison (shared groups, then one row per category) and each party's
+        motives in detail. What the profile's limit leaves out is never numbered."""
+        order = {c: i for i, c in enumerate(CATEGORY_LABELS)}
+        seen = [m for m in self.case.motives if self.visible(m)]
+        # A shared group is shown once when two or more of its parties' motives are seen.
+        groups: dict[str, list[Motive]] = {}
+        for m in seen:
+            if m.shared:
+                groups.setdefault(m.shared, []).append(m)
+        groups = {k: sorted(v, key=lambda m: self.party[m.party].index) for k, v in groups.items() if len(v) > 1}
+        grouped = {m.id for members in groups.values() for m in members}
+        own = [m for m in seen if m.id not in grouped]
+        limit = self.profile.limits.motives
+        if limit:  # the most salient of each party's own motives
+            keep: set[str] = set()
+            for p in self.parties:
+                mine = sorted(
+                    (m for m in own if m.party == p.id), key=lambda m: (-SALIENCE_LEVEL[m.salience], order[m.category])
+                )
+                keep |= {m.id for m in mine[:limit]}
+            hidden: Counter[str] = Counter(str(m.category) for m in own if m.id not in keep)
+            own = [m for m in own if m.id in keep]
+        else:
+            hidden = Counter()
         in_detail = "motives_detail" in self.sections
-        for m in self.case.motives:
-            meta = self.meta(m, "mv")
-            if meta is None:
-                continue
-            view = self._motive_view(m, meta)
-            view.link = meta.anchor if in_detail else None
-            if "motive_matrix" in self.sections:
-                view.matrix_cites = self.cites(self._released_citations(m.citations)) if in_detail else meta.cites
-            views[m.id] = view
-        # Each shown motive links to the others of its group that this audience sees.
-        groups: dict[str, list[MotiveView]] = {}
-        for m in self.case.motives:
-            if m.shared and m.id in views:
-                groups.setdefault(m.shared, []).append(views[m.id])
-        for members in groups.values():
-            for v in members:
-                v.shared = [
-                    SharedLink(o.meta.anchor if in_detail else f"mx-{o.meta.id}", o.title, o.party.short_name)
-                    for o in members
-                    if o is not v
-                ]
-        grouped: dict[tuple[str, str], list[MotiveView]] = {}
-        for v in views.values():
-            grouped.setdefault((v.category, v.party.id), []).append(v)
+        group_list = sorted(
+            groups.values(), key=lambda ms: (-max(SALIENCE_LEVEL[m.salience] for m in ms), order[ms[0].category])
+        )
+        shown = [m for ms in group_list for m in ms]
+        shown += sorted(own, key=lambda m: (order[m.category], self.party[m.party].index, -SALIENCE_LEVEL[m.salience]))
+        views = {m.id: self._motive_view(m, in_detail) for m in shown}
+        shared_rows = []
+        for members in group_list:
+            vs = [views[m.id] for m in members]
+            for v in vs:
+                v.shared = [SharedLink(o.meta.anchor, o.title, o.party.short_name) for o in vs if o is not v]
+            # One line for the group: the shortest of its parties' own titles.
+            title = min((v.title for v in vs), key=len)
+            shared_rows.append(SharedRow(title, [v.party for v in vs], vs, vs[0].category_label))
         rows = []
         for cat, label in CATEGORY_LABELS.items():
-            cells: list[list[MotiveView]] = []
-            hidden = 0
-            for p in self.parties:
-                cell = grouped.get((cat, p.id), [])
+            cells = [[views[m.id] for m in own if m.category == cat and m.party == p.id] for p in self.parties]
+            for cell in cells:
                 cell.sort(key=lambda v: -v.salience_level)
-                if self.summary and len(cell) > self.profile.summary_limit:
-                    hidden += len(cell) - self.profile.summary_limit
-                    cell = cell[: self.profile.summary_limit]
-                cells.append(cell)
-            if any(cells):
-                shared = any(v.shared for cell in cells for v in cell)
-                rows.append(MatrixRow(cat, label, cells, shared, hidden))
-        if not in_detail:
-            shown = {f"mx-{v.meta.id}" for row in rows for cell in row.cells for v in cell}
-            for v in views.values():
-                for link in v.shared:
-                    if link.anchor not in shown:
-                        link.anchor = ""
+            if any(cells) or hidden[cat]:
+                rows.append(MatrixRow(cat, label, cells, hidden[cat]))
         by_party = []
-        category_order = {c: i for i, c in enumerate(CATEGORY_LABELS)}
         for p in self.parties:
-            items = [v for v in views.values() if v.party.id == p.id]
-            items.sort(key=lambda v: (-v.salience_level, category_order[v.category]))
+            items = sorted(
+                (v for v in views.values() if v.party.id == p.id), key=lambda v: (-v.salience_level, order[v.category])
+            )
             if items:
                 by_party.append(PartyMotives(p, items))
-        return rows, by_party
+        return shared_rows, rows, by_party
 
-    def _motive_view(self, m: Motive, meta: Meta) -> MotiveView:
+    def _motive_view(self, m: Motive, in_detail: bool) -> MotiveView:
+        meta = self.meta(m, "mv")
+        assert meta is not None  # (only visible motives come here)
         return MotiveView(
-            meta=meta,
-            party=self.party[m.party],
-            title=m.title,
-            category=m.category,
-            category_label=CATEGORY_LABELS[m.category],
-            salience=m.salience,
-            salience_level=SALIENCE_LEVEL[m.salience],
-            salience_reason=m.salience_reason,
-            description=md_block(m.description),
-            confidence=m.confidence,
-            confidence_level=CONFIDENCE_LEVEL[m.confidence],
-            shared=[],
+            meta,
+            self.party[m.party],
+            m.title,
+            m.category,
+            CATEGORY_LABELS[m.category],
+            m.salience,
+            SALIENCE_LEVEL[m.salience],
+            m.salience_reason,
+            md_block(m.description),
+            m.confidence,
+            [],
+            meta.anchor if in_detail else None,
         )
+
+    def summaries(self) -> list[PartyMotives]:
+        out = []
+        for party, view in zip(self.case.info.parties, self.parties, strict=True):
+            if party.summary is not None and (p := self.paragraph(party.summary, f"ps-{party.id}")) is not None:
+                out.append(PartyMotives(view, [], p))
+        return out
 
     def rationales(self) -> list[PartyMotives]:
         out = []
         for p in self.parties:
             items = []
             for r in self.case.rationales:
-                if r.party != p.id:
-                    continue
-                meta = self.meta(r, "ra")
-                if meta is None:
-                    continue
-                items.append(
-                    RationaleView(meta, r.title, md_block(r.description), r.confidence, CONFIDENCE_LEVEL[r.confidence])
-                )
+                if r.party == p.id and (meta := self.meta(r, "ra")) is not None:
+                    items.append(RationaleView(meta, r.title, md_block(r.description), r.confidence))
             if items:
                 out.append(PartyMotives(p, items))
         return out
@@ -855,68 +906,57 @@ class _Builder:
         out = []
         for a in self.case.assessments:
             actor = self.actors.get(a.analyst)
-            if actor is None:
-                continue
-            meta = self.meta(a, "as")
-            if meta is None:
-                continue
-            out.append(AssessmentView(meta, actor.name, actor.role, a.topic, a.quote, a.summary))
+            if actor is not None and (meta := self.meta(a, "as")) is not None:
+                out.append(AssessmentView(meta, actor.name, actor.role, a.topic, a.quote, a.summary))
         return out
 
     def reactions(self) -> list[ReactionView]:
         out = []
         for r in self.case.reactions:
             actor = self.actors.get(r.actor)
-            if actor is None:
-                continue
-            meta = self.meta(r, "re")
-            if meta is None:
-                continue
-            out.append(ReactionView(meta, actor.name, actor.role, r.summary))
+            if actor is not None and (meta := self.meta(r, "re")) is not None:
+                out.append(ReactionView(meta, actor.name, actor.role, r.summary))
         return out
 
     def claims(self) -> list[ClaimView]:
         out = []
         for c in self.case.claims:
+            positions = [p for p in c.positions if any(x.source in self.sources for x in p.citations)]
+            if len(positions) < 2 or not self._ok(c.marking):
+                continue
             meta = self.meta(c, "cc")
             if meta is None:
                 continue
-            positions = []
-            for p in c.positions:
-                cites = self.cites(p.citations)
-                if not cites:
-                    continue
-                names = sorted({self._short_source(x.source) for x in p.citations if x.source in self.sources})
-                positions.append(PositionView(p.claim, cites, names))
-            if len(positions) < 2:
-                self.included.remove(c.id)
-                continue
-            out.append(ClaimView(meta, c.question, positions, c.assessment))
+            # A claim rests on what its positions cite, whatever its own citations say.
+            meta.single_source = self.single_source(
+                [x for p in positions for x in p.citations if x.source in self.sources]
+            )
+            views = []
+            for p in positions:
+                names = list(
+                    dict.fromkeys(self.short_source(x.source) for x in p.citations if x.source in self.sources)
+                )
+                views.append(PositionView(p.claim, self.evidence(p.citations), names))
+            out.append(ClaimView(meta, c.question, views, c.assessment))
         return out
 
     def indicators(self) -> list[IndicatorView]:
-        out = []
-        for i in self.case.indicators:
-            meta = self.meta(i, "in")
-            if meta is None:
-                continue
-            out.append(IndicatorView(meta, i.signpost, i.direction, i.meaning))
-        if self.summary:
-            out = out[: self.profile.summary_limit * 2]
-        return out
+        chosen = [i for i in self.case.indicators if self.visible(i)][: self.profile.limits.indicators]
+        return [IndicatorView(meta, i.signpost, i.direction, i.meaning) for i in chosen if (meta := self.meta(i, "in"))]
 
     def source_views(self) -> list[SourceView]:
         out = []
         for s in self.case.sources:
             if s.id not in self.sources:
                 continue
-            self._take(s.marking, s.id)
+            self._take(s.marking)
+            self.included.append(s.id)
             out.append(
                 SourceView(
                     id=s.id,
                     anchor=f"src-{s.id}",
                     number=self.source_order[s.id],
-                    label=self._source_label(s.id),
+                    label=self.short_source(s.id),
                     title=s.title,
                     publisher=s.publisher,
                     author=s.author,
@@ -925,6 +965,7 @@ class _Builder:
                     kind=s.kind,
                     reliability=s.reliability,
                     reliability_label=RELIABILITY_LABELS[s.reliability],
+                    reliability_words=PLAIN_RELIABILITY[s.reliability],
                     reliability_reason=s.reliability_reason,
                     slant=s.slant,
                     errata=[(e.excerpt, e.problem) for e in s.errata],
@@ -934,58 +975,101 @@ class _Builder:
             )
         return out
 
-
-def src_grade(reliability: str, credibility: int) -> str:
-    return f"{reliability}{credibility}"
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def _prefix_of(item: Any) -> str:
-    return {
-        "Event": "ev",
-        "Motive": "mv",
-        "Rationale": "ra",
-        "Assessment": "as",
-        "Reaction": "re",
-        "Claim": "cc",
-        "Indicator": "in",
-        "Judgment": "kj",
-        "Source": "src",
-    }.get(type(item).__name__, "item")
+    def verification(self) -> VerificationSummary:
+        checks = self.checks
+        dates = sorted(v.checked_on for v in checks if v.checked_on)
+        return VerificationSummary(
+            items=len(checks),
+            verified=sum(v.status == "verified" for v in checks),
+            unverified=sum(v.status == "unverified" for v in checks),
+            disputed=sum(v.status == "disputed" for v in checks),
+            checkers=sorted({v.checked_by for v in checks if v.checked_by}) if self.profile.show_checkers else [],
+            first=format_date(dates[0]) if dates else None,
+            last=format_date(dates[-1]) if dates else None,
+        )
 
 
-def _item_label(item: Any) -> str:
-    for attr in ("title", "statement", "question", "signpost", "topic", "summary", "name"):
-        value = getattr(item, attr, None)
-        if isinstance(value, str):
-            return _clip(value, 80)
-    return str(getattr(item, "id", ""))
+_PREFIX = {
+    "Event": "ev",
+    "Motive": "mv",
+    "Rationale": "ra",
+    "Assessment": "as",
+    "Reaction": "re",
+    "Claim": "cc",
+    "Indicator": "in",
+    "Judgment": "kj",
+    "Source": "src",
+}
+
+
+def _lanes_and_marks(events: list[EventView], parties: list[PartyView]) -> tuple[list[Lane], list[Mark]]:
+    lanes = [Lane(p.id, p.short_name, p.ink) for p in parties]
+    marks = [
+        Mark(
+            e.number,
+            e.date_iso,
+            e.date_label,
+            e.title,
+            [p.id for p in e.parties],
+            e.upcoming,
+            e.date_label.startswith("c.") or "–" in e.date_label,
+            e.meta.anchor,
+        )
+        for e in events
+    ]
+    return lanes, marks
+
+
+def _link_rests_on(
+    got: dict[str, Any],
+    events: list[EventView],
+    shared: list[SharedRow],
+    rows: list[MatrixRow],
+    by_party: list[PartyMotives],
+    wanted: set[str],
+    summary: bool,
+) -> None:
+    """Point each judgment's 'rests on' links at what this briefing shows (a motive's detail
+    entry, else its line in the comparison), and at nothing when the item is not shown."""
+    shown = {e.meta.anchor for e in events}
+    for key in ("judgments", "claims", "indicators", "assessments", "reactions"):
+        shown |= {x.meta.anchor for x in got.get(key, [])}
+    shown |= {r.meta.anchor for group in got.get("rationales", []) for r in group.items}
+    if "motives_detail" in wanted:
+        shown |= {m.meta.anchor for group in by_party for m in group.items}
+    if "motive_matrix" in wanted:
+        lines = [v for r in shared for v in (r.motives[:1] if summary else r.motives)]
+        lines += [v for r in rows for cell in r.cells for v in cell]
+        shown |= {f"mx-{v.meta.id}" for v in lines}
+    for j in got.get("judgments", []):
+        for r in j.rests_on:
+            if r.anchor not in shown:
+                other = f"mx-{r.anchor[3:]}" if r.anchor.startswith("mv-") else ""
+                r.anchor = other if other in shown else ""
 
 
 def build_view(
     case: Case,
     audience: Audience,
     changes: tuple[int, list[ChangeLine]] | None = None,
+    marking_floor: str | None = None,
 ) -> BriefingView:
-    """Decide everything the templates will show for ``audience``."""
-    from .timeline import timeline_svg
-
-    b = _Builder(case, audience, changes)
+    """Decide everything the templates will show for ``audience``. ``marking_floor``: a
+    marking the briefing carries at least (a copy marked more strictly than its items)."""
+    b = _Builder(case, audience, marking_floor)
     info = case.info
     p = audience.profile
-    # Order matters for endnote numbering: follow the order of sections.
-    produced: dict[str, Any] = {}
+    wanted: set[str] = set(p.sections)
+    # Sections are built in the order they appear, so that notes are numbered in reading order.
+    got: dict[str, Any] = {}
     makers = {
         "bluf": lambda: b.paragraphs(info.bluf, "bluf"),
         "judgments": b.judgments,
         "key_figures": b.key_figures,
         "overview": lambda: b.paragraphs(info.overview, "ov"),
         "timeline": b.events,
-        "motive_matrix": b.motives,
-        "motives_detail": b.motives,
+        "motive_matrix": lambda: (b.summaries(), b.motives()),
+        "motives_detail": lambda: (b.summaries(), b.motives()),
         "rationales": b.rationales,
         "assessments": b.assessments,
         "reactions": b.reactions,
@@ -995,57 +1079,38 @@ def build_view(
         "sources": b.source_views,
     }
     for sid in p.sections:
-        if sid in makers and sid not in produced:
-            if sid in ("motive_matrix", "motives_detail"):
-                if "motives" not in produced:
-                    produced["motives"] = b.motives()
-                continue
-            produced[sid] = makers[sid]()
-    rows, by_party = produced.get("motives", ([], []))
-    events: list[EventView] = produced.get("timeline", [])
+        key = "motives" if sid in ("motive_matrix", "motives_detail") else sid
+        if sid in makers and key not in got:
+            got[key] = makers[sid]()
+    summaries, (shared, rows, by_party) = got.get("motives", ([], ([], [], [])))
+    events: list[EventView] = got.get("timeline", [])
     changes_since, change_lines = changes if changes else (None, [])
 
-    titles = dict(DEFAULT_TITLES)
-    titles["motive_matrix"] = info.headings.motives
-    titles["rationales"] = info.headings.rationales
+    titles = dict(DEFAULT_TITLES, motive_matrix=info.headings.motives, rationales=info.headings.rationales)
     if changes_since is not None:
         titles["changes"] = f"What changed since edition {changes_since}"
-
     has_content = {
         "cover": True,
         "contents": True,
-        "bluf": bool(produced.get("bluf")),
-        "judgments": bool(produced.get("judgments")),
-        "key_figures": bool(produced.get("key_figures")),
         "changes": changes_since is not None,
-        "overview": bool(produced.get("overview")),
         "timeline": bool(events),
-        "motive_matrix": bool(rows),
+        "motive_matrix": bool(shared or rows),
         "motives_detail": bool(by_party),
-        "rationales": bool(produced.get("rationales")),
-        "assessments": bool(produced.get("assessments")),
-        "reactions": bool(produced.get("reactions")),
-        "claims": bool(produced.get("claims")),
-        "outlook": bool(produced.get("outlook")),
-        "indicators": bool(produced.get("indicators")),
-        "sources": bool(produced.get("sources")),
-        "endnotes": bool(b.endnotes),
+        "endnotes": bool(b.notes),
         "legend": True,
         "colophon": True,
     }
     sections = []
     number = 0
     for sid in p.sections:
-        if not has_content.get(sid):
+        if not has_content.get(sid, bool(got.get(sid))):
             continue
         numbered = sid not in ("cover", "contents", "colophon")
-        if numbered:
-            number += 1
+        number += numbered
         sections.append(SectionView(sid, titles[sid], number if numbered else None, f"sec-{sid}"))
 
-    marking = max(b.max_marking, 0)
-    marking_name = next(k for k, v in MARKING_ORDER.items() if v == marking)
-    accent = p.branding.accent or "#1d3b5a"
+    marking = next(k for k, v in MARKING_ORDER.items() if v == b.max_marking)
+    accent = readable(p.branding.accent or "#1d3b5a")
     meta = BriefingMeta(
         case_id=case.id,
         title=info.title + (f" — {p.title_suffix}" if p.title_suffix else ""),
@@ -1053,9 +1118,9 @@ def build_view(
         as_of=format_date(info.as_of),
         as_of_iso=info.as_of.isoformat(),
         edition=info.edition,
-        marking=marking_name,
-        marking_colour=MARKING_COLOURS[marking_name],
-        marking_meaning=MARKING_MEANING[marking_name],
+        marking=marking,
+        marking_colour=MARKING_COLOURS[marking],
+        marking_meaning=MARKING_MEANING[marking],
         prepared_by=info.prepared_by,
         prepared_for=p.prepared_for or info.prepared_for,
         organisation=p.branding.organisation,
@@ -1068,42 +1133,48 @@ def build_view(
         page_size=p.page_size,
         citation_style=p.citations,
         detail=p.detail,
-        accent=readable(accent),
-        accent_dark=p.branding.accent_dark or _shade(readable(accent), 0.35),
-        logo=str(audience.logo_path) if audience.logo_path else None,
+        accent=accent,
+        accent_dark=p.branding.accent_dark or _mix(accent, 0, 0.35),
+        logo=_logo_uri(audience),
         change_note=info.change_note,
+        print_notes=b.print_notes,
+        grades=p.show_grades,
+        event_summaries=p.event_summaries,
+        comparison=p.comparison,
+        verification=b.verification(),
     )
     legend = {
-        "reliability": [(k, v) for k, v in RELIABILITY_LABELS.items()],
+        "reliability": list(RELIABILITY_LABELS.items()),
         "credibility": [(str(k), v) for k, v in CREDIBILITY_LABELS.items()],
         "likelihood": [(k, f"{lo}–{hi}%") for k, (lo, hi) in LIKELIHOOD_RANGES.items()],
-        "confidence": [(k, v) for k, v in CONFIDENCE_LABELS.items()],
+        "confidence": list(CONFIDENCE_LABELS.items()),
     }
+    lanes, marks = _lanes_and_marks(events, b.parties)
+    _link_rests_on(got, events, shared, rows, by_party, wanted, p.detail == "summary")
     return BriefingView(
         meta=meta,
         parties=b.parties,
         sections=sections,
-        bluf=produced.get("bluf", []),
-        overview=produced.get("overview", []),
-        outlook=produced.get("outlook", []),
-        judgments=produced.get("judgments", []),
-        key_figures=produced.get("key_figures", []),
+        bluf=got.get("bluf", []),
+        overview=got.get("overview", []),
+        outlook=got.get("outlook", []),
+        judgments=got.get("judgments", []),
+        key_figures=got.get("key_figures", []),
         events=events,
-        timeline_svg=timeline_svg(events, b.parties) if events else Markup(""),
-        matrix=rows,
-        motives_by_party=by_party,
-        rationales_by_party=produced.get("rationales", []),
-        assessments=produced.get("assessments", []),
-        reactions=produced.get("reactions", []),
-        claims=produced.get("claims", []),
-        indicators=produced.get("indicators", []),
-        sources=produced.get("sources", []),
-        endnotes=sorted(b.endnotes.values(), key=lambda n: n.n),
+        timeline_svg=timeline_svg(marks, lanes) if events else Markup(""),
+        shared=shared if "motive_matrix" in wanted else [],
+        matrix=rows if "motive_matrix" in wanted else [],
+        summaries=summaries,
+        motives_by_party=by_party if "motives_detail" in wanted else [],
+        rationales_by_party=got.get("rationales", []),
+        assessments=got.get("assessments", []),
+        reactions=got.get("reactions", []),
+        claims=got.get("claims", []),
+        indicators=got.get("indicators", []),
+        sources=got.get("sources", []),
+        notes=sorted(b.notes.values(), key=lambda n: n.n),
         changes=change_lines,
         changes_since=changes_since,
         legend=legend,
         included_ids=sorted(set(b.included)),
     )
-
-
-__all__ = ["BriefingView", "build_view", "Event"]

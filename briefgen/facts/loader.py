@@ -321,6 +321,7 @@ def _short(value: Any) -> str:
 
 RENAMED: dict[str, str] = {
     "mirror": "give every motive of a shared group the same 'shared: <name>' (any number of parties)",
+    "summary_limit": "a profile limits lists with 'limits: {motives: N, key_figures: N, indicators: N}'",
 }
 """Fields of earlier versions → what to write instead (said when one is met)."""
 

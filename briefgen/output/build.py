@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ..facts.models import Case
 
 MANIFEST = ".briefgen-manifest.json"
+APPARATUS = frozenset({"contents", "sources", "endnotes", "legend", "colophon"})
+"""Sections that serve checking rather than reading: outside the word budget."""
 FORMATS = ("html", "pdf")
 
 
@@ -112,6 +114,8 @@ class LaidOut:
     data: bytes
     pages: int
     seconds: float
+    section_pages: dict[str, float]
+    """Section id → the pages it takes (fractions of a page)."""
 
 
 def _hash_files(paths: Iterable[Path], root: Path | None = None) -> str:
@@ -244,27 +248,51 @@ def lay_out(edition: Edition) -> LaidOut:
     from .pdf import render_pdf_counted
 
     t0 = time.perf_counter()
-    aud = edition.audience
-    data, pages = render_pdf_counted(
-        edition.html, user_dirs=edition.user_dirs, allowed_files=(aud.logo_path,) if aud.logo_path else ()
-    )
-    return LaidOut(data, pages, time.perf_counter() - t0)
+    anchors: dict[str, float] = {}
+    data, pages = render_pdf_counted(edition.html, user_dirs=edition.user_dirs, anchors=anchors)
+    starts = sorted((pos, name.removeprefix("sec-")) for name, pos in anchors.items() if name.startswith("sec-"))
+    ends = [pos for pos, _ in starts[1:]] + [float(pages)] * bool(starts)
+    sizes = {sid: end - pos for (pos, sid), end in zip(starts, ends, strict=True)}
+    return LaidOut(data, pages, time.perf_counter() - t0, sizes)
 
 
-def budget_problems(edition: Edition, laid_out: LaidOut) -> list[FactError]:
-    """The edition's PDF against its profile's page budget."""
-    limit = edition.audience.profile.max_pages
-    if limit is None or laid_out.pages <= limit:
+def budget_problems(edition: Edition, laid_out: LaidOut | None) -> list[FactError]:
+    """The edition against its profile's budgets: words (from the page), and pages (from
+    the PDF, when there is one). Over budget, the message names the sections that take
+    the most space, so an analyst knows what to cut."""
+    from ..briefing.selfcheck import section_words
+
+    profile = edition.audience.profile
+    words = {k: v for k, v in section_words(edition.html).items() if k not in APPARATUS}
+    total = sum(words.values())
+    over = []
+    if profile.max_words is not None and total > profile.max_words:
+        over.append(f"{total:,} words (max_words {profile.max_words:,})")
+    if laid_out is not None and profile.max_pages is not None and laid_out.pages > profile.max_pages:
+        over.append(f"{laid_out.pages} pages (max_pages {profile.max_pages})")
+    if not over:
         return []
+    pages = laid_out.section_pages if laid_out else {}
+    biggest = sorted(words, key=lambda sid: (-pages.get(sid, 0.0), -words[sid]))[:3]
+    parts = [
+        f"{sid.replace('_', ' ')} {words[sid]:,} words" + (f", {pages[sid]:.1f} pages" if sid in pages else "")
+        for sid in biggest
+    ]
     return [
         FactError(
-            str(edition.audience.source),
-            1,
-            1,
-            f"the {edition.audience.name} briefing of {edition.case.id} runs to {laid_out.pages} pages, more than "
-            f"max_pages {limit}; shorten the facts it shows (summary_limit, sections) or raise the limit",
+            str(profile_file(edition.audience)),
+            *edition.audience.line_of("max_pages" if "pages" in over[-1] else "max_words"),
+            f"the {edition.audience.name} briefing of {edition.case.id} runs to {' and '.join(over)}; the sections "
+            f"taking the most space: {'; '.join(parts)}. Shorten what they show (fewer key events, shorter "
+            "texts, limits) or raise the budget",
         )
     ]
+
+
+def profile_file(audience: Audience) -> Path:
+    from ..facts.loader import display_path
+
+    return Path(display_path(audience.source))
 
 
 def build(
@@ -319,6 +347,10 @@ def build(
             step(str(p.path))
     pdfs = [p for p in todo if p.format == "pdf"]
     errors: list[FactError] = []
+    laid_out_keys = {(p.case_dir, p.audience) for p in pdfs}
+    for key, edition in editions.items():
+        if key not in laid_out_keys:  # (an HTML-only build: the word budget alone)
+            errors.extend(budget_problems(edition, None))
     pages: dict[Path, LaidOut] = {}
     for p, laid_out in zip(
         pdfs, _lay_out_all([editions[(p.case_dir, p.audience)] for p in pdfs], options), strict=True

@@ -186,8 +186,11 @@ def render_pdf_counted(
     user_dirs: Sequence[Path] = (),
     allowed_files: Sequence[Path] = (),
     tagged: bool = True,
+    anchors: dict[str, float] | None = None,
 ) -> tuple[bytes, int]:
-    """:func:`render_pdf`, also returning the number of pages."""
+    """:func:`render_pdf`, also returning the number of pages. ``anchors``, when given, is
+    filled with where each ``id`` of the page landed: its page number from 0, plus the
+    fraction of that page above it (so that sections can be measured in pages)."""
     fetcher = _base_fetcher()
     if user_dirs or allowed_files:
         fetcher = RestrictedFetcher([*fetcher.allowed_dirs, *user_dirs], allowed_files)
@@ -197,4 +200,8 @@ def render_pdf_counted(
         document = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(stylesheets=[_font_stylesheet()], font_config=font_config(), pdf_tags=tagged)
         data = rendered.write_pdf(pdf_identifier=identifier, pdf_tags=tagged, attachments=[])
+    if anchors is not None:
+        for number, page in enumerate(rendered.pages):
+            for name, box in page.anchors.items():  # (x, y) documented; (x1, y1, x2, y2) in WeasyPrint 70
+                anchors.setdefault(name, number + box[1] / page.height)
     return data, len(rendered.pages)
