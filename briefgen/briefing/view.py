@@ -422,6 +422,8 @@ class BriefingMeta:
     """Whether the timeline table shows each event's summary (else date and title)."""
     comparison: str
     """`table` or `lists` (the profile's `comparison`)."""
+    evidence_record: bool
+    """Whether its readers may be pointed to the evidence record (not a TLP:CLEAR release)."""
     verification: VerificationSummary
 
 
@@ -670,6 +672,8 @@ class _Builder:
             (only,) = names
             reliability = self.sources[only].reliability
             if reliability in WEAK_RELIABILITY:
+                if not self.profile.show_grades:
+                    return f"Only one source, {PLAIN_RELIABILITY[reliability]}"
                 return f"Single source, graded {reliability}"
         return None
 
@@ -1141,6 +1145,7 @@ def build_view(
         grades=p.show_grades,
         event_summaries=p.event_summaries,
         comparison=p.comparison,
+        evidence_record=p.marking != "CLEAR",
         verification=b.verification(),
     )
     legend = {
