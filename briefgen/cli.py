@@ -34,7 +34,9 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 class Console:
     """Where messages go: colour and grouping on a terminal (rich), plain lines in a pipe."""
 
-    def __init__(self, quiet: bool = False, verbose: bool = False, stream: IO[str] | None = None):
+    def __init__(self, quiet: bool = False, verbose: bool = False, stream: IO[str] | None = None, writes: bool = True):
+        self.writes = writes
+        """Whether the command writes files (its problem count then says nothing was written)."""
         self.out = stream or sys.stdout
         self.err = sys.stderr
         self.quiet = quiet
@@ -58,7 +60,7 @@ class Console:
                 print(f"briefgen: error: {line}", file=self.err, flush=True)
             return
         n = exc.count
-        total = f"{n:,} problem{'s' if n != 1 else ''} found; nothing was written."
+        total = f"{n:,} problem{'s' if n != 1 else ''} found" + ("; nothing was written." if self.writes else ".")
         if not self.colour:
             for line in exc.lines():
                 print(line, file=self.err)
@@ -107,6 +109,8 @@ class Progress:
 
 
 F = TypeVar("F", bound=Callable[..., int])
+READ_ONLY = frozenset({"check", "cite", "diff", "audiences"})
+"""Commands that write nothing."""
 
 
 def command(fn: F) -> F:
@@ -118,7 +122,7 @@ def command(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(quiet: bool, verbose: bool, **kwargs: Any) -> int:
         ctx = click.get_current_context()
-        con = Console(quiet=quiet, verbose=verbose)
+        con = Console(quiet=quiet, verbose=verbose, writes=ctx.info_name not in READ_ONLY)
         try:
             code = fn(con, **kwargs)
         except UsageError as exc:
@@ -384,7 +388,7 @@ examples:
 def cite(con: Console, source_id: str, words: str, case_dir: str | None, archive: str | None) -> int:
     """Find WORDS in a source's archived text and print a ready-to-paste citation."""
     from .facts.archive import citation_yaml
-    from .facts.loader import load_case
+    from .facts.loader import load
 
     cases = _cases([case_dir] if case_dir else [])
     if len(cases) != 1:
@@ -392,7 +396,8 @@ def cite(con: Console, source_id: str, words: str, case_dir: str | None, archive
     folder = Path(archive) if archive else cases[0] / "archive"
     if not folder.is_dir():
         raise UsageError(f"no archive folder {folder}; give one with --archive DIR")
-    print(citation_yaml(load_case(cases[0]), folder, source_id, words), end="", file=con.out)
+    loaded = load(cases[0])  # (the sources are enough: the rest of the case may be unfinished)
+    print(citation_yaml(loaded.sources, folder, source_id, words), end="", file=con.out)
     return EXIT_OK
 
 

@@ -318,8 +318,13 @@ def case_files(draw: st.DrawFn) -> dict[str, Any]:
             "title": draw(long_name()),
             "subtitle": draw(optional(short(120))),
             "parties": [
-                {"id": pid, "name": draw(long_name()), "short_name": draw(short(40)), "colour": draw(COLOURS)}
-                for pid in party_ids
+                {
+                    "id": pid,
+                    "name": draw(long_name()),
+                    "short_name": f"{draw(short(36))} {i}",  # (short names and colours are distinct per party)
+                    "colour": f"#{i * 37 % 256:02x}{draw(COLOURS)[3:]}",
+                }
+                for i, pid in enumerate(party_ids)
             ],
             "as_of": draw(DATES).isoformat(),
             "edition": draw(st.integers(1, 99)),

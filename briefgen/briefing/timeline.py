@@ -142,14 +142,17 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
     if any(not m.lanes for m in marks):
         lanes.append(Lane("_other", "Others", "#4a4a4a"))
     lane_of = {lane.id: i for i, lane in enumerate(lanes)}
-    slots: Counter[tuple[int, dt.date]] = Counter()
+    # Markers that would touch in a lane stack: each takes the first row whose last marker
+    # is far enough to its left.
+    rows: dict[int, list[float]] = {}
     placed = []
-    for m, d in zip(marks, starts, strict=True):
-        day = dt.date.min if d < lo else dt.date.max if d > hi else d
+    for m, d in sorted(zip(marks, starts, strict=True), key=lambda md: x(md[1])):
         for lid in m.lanes or ["_other"]:
             lane = lane_of[lid]
-            placed.append((lane, slots[(lane, day)], d, m))
-            slots[(lane, day)] += 1
+            ends = rows.setdefault(lane, [])
+            k = next((i for i, end in enumerate(ends) if x(d) - end >= 2 * MARKER_R + 2), len(ends))
+            ends[k : k + 1] = [x(d)]
+            placed.append((lane, k, d, m))
     labels = [_wrap(lane.label) for lane in lanes]
     lane_h = []
     for i, lines in enumerate(labels):
@@ -216,6 +219,16 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
                 f'height="{bar:.1f}" fill="{escape(lanes[lane_i].ink)}"><title>{n} events</title></rect>'
             )
     else:
+        # An event of several parties: its markers in each lane joined by a thin line.
+        ys: dict[int, list[tuple[float, float]]] = {}
+        for lane_i, k, d, m in placed:
+            ys.setdefault(m.number, []).append((x(d), lane_y[lane_i] + 6 + MARKER_R + min(k, 5) * (2 * MARKER_R + 4)))
+        for points in ys.values():
+            if len(points) > 1:
+                (x1, y1), (x2, y2) = points[0], points[-1]
+                out.append(
+                    f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#9aa3ad" stroke-width="1.5"/>'
+                )
         for lane_i, k, d, m in placed:
             ink = escape(lanes[lane_i].ink)
             cx = x(d)

@@ -131,8 +131,8 @@ class Evidence:
 
     @property
     def numbers(self) -> list[int]:
-        """The notes it points at, each once, in order."""
-        return list(dict.fromkeys(e.note for e in self.excerpts if e.note))
+        """The notes it points at, each once, in ascending order."""
+        return sorted({e.note for e in self.excerpts if e.note})
 
 
 @dataclass(slots=True)
@@ -232,6 +232,8 @@ class EventView:
     location: str | None
     casualties: list[CasualtyLine]
     upcoming: bool
+    inexact: bool
+    """Known to the month or year only, approximately, or as a range."""
 
 
 @dataclass(slots=True)
@@ -769,7 +771,10 @@ class _Builder:
         chosen = self.case.events
         if not self.full and any(e.key for e in chosen):
             chosen = [e for e in chosen if e.key]
-        ordered = sorted(chosen, key=lambda e: (partial_date_start(e.when.date), e.when.precision == "range", e.id))
+        place = {e.id: i for i, e in enumerate(self.case.events)}  # same day: the order of the file
+        ordered = sorted(
+            chosen, key=lambda e: (partial_date_start(e.when.date), e.when.precision == "range", place[e.id])
+        )
         out: list[EventView] = []
         for e in ordered:
             meta = self.meta(e, "ev")
@@ -779,12 +784,20 @@ class _Builder:
             for measure in ("killed", "injured"):
                 fig = getattr(e.casualties, measure) if e.casualties else None
                 if fig is not None:
+                    seen = [r for r in fig.reports if r.source in self.sources]
+                    if not seen:
+                        continue
                     reports = [
-                        f"{self.short_source(r.source)}: {r.figure}" + (f" ({r.who})" if r.who else "")
-                        for r in fig.reports
-                        if r.source in self.sources
+                        f"{self.short_source(r.source)}: {r.figure}" + (f" ({r.who})" if r.who else "") for r in seen
                     ]
-                    casualties.append(CasualtyLine(measure, _figure_range(fig.low, fig.high, fig.best), reports))
+                    if len(seen) == len(fig.reports):
+                        value = _figure_range(fig.low, fig.high, fig.best)
+                    else:  # the range as the reports this audience sees allow it, no more
+                        lows = [r.low for r in seen if r.low is not None]
+                        highs = [r.high for r in seen]
+                        high = None if None in highs else max(h for h in highs if h is not None)
+                        value = _figure_range(min(lows) if lows else None, high, None)
+                    casualties.append(CasualtyLine(measure, value, reports))
             out.append(
                 EventView(
                     meta=meta,
@@ -800,6 +813,7 @@ class _Builder:
                     location=e.location,
                     casualties=casualties,
                     upcoming=e.upcoming,
+                    inexact=e.when.precision != "day",
                 )
             )
         return out
@@ -1016,7 +1030,7 @@ def _lanes_and_marks(events: list[EventView], parties: list[PartyView]) -> tuple
             e.title,
             [p.id for p in e.parties],
             e.upcoming,
-            e.date_label.startswith("c.") or "–" in e.date_label,
+            e.inexact,
             e.meta.anchor,
         )
         for e in events

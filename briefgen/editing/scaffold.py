@@ -292,7 +292,7 @@ def scaffold(
     """
     _check_target(case_dir)
     parties = plan_parties(party_names)
-    shorts = " and ".join(p.short_name for p in parties)
+    shorts = _names([p.short_name for p in parties])
     title = _check_text(title, "--title", 400) if title is not None else f"Example briefing: {shorts}"[:400]
     texts = case_files(parties, title, as_of or dt.date.today(), schema_refs(case_dir))
 

@@ -67,6 +67,7 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
     errors: list[FactError] = []
     sources = {s.id: s for s in case.sources}
     texts: dict[str, Archived | None] = {}
+    bad_body: set[str] = set()  # sources whose body_starts is not found (their paragraphs are not checked)
 
     def text_of(source_id: str) -> Archived | None:
         if source_id not in texts:
@@ -84,6 +85,16 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
                 texts[source_id] = read_archived(archive / src.archive)
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(origin.error(("archive",), f"cannot read archived text {archive / src.archive}: {exc}"))
+                return None
+            if src.body_starts and normalise(src.body_starts) not in texts[source_id].text:  # type: ignore[union-attr]
+                errors.append(
+                    origin.error(
+                        ("body_starts",),
+                        f"body_starts is not in the archived text ({src.archive}); copy the first words of the "
+                        f"document's own text exactly{closest(src.body_starts, texts[source_id])}",  # type: ignore[arg-type]
+                    )
+                )
+                bad_body.add(source_id)
         return texts[source_id]
 
     def check(item: Any, own_source: str | None = None) -> None:
@@ -103,7 +114,7 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
                 )
                 continue
             given = _paragraph_given(item, loc)
-            if given is not None:
+            if given is not None and source_id not in bad_body:
                 found = paragraph_of(archived, sources[source_id].body_starts, words)
                 if found != given:
                     where = f"in paragraph {found}" if found else "before the body (or the source has no body_starts)"
@@ -111,7 +122,8 @@ def check_archive(case: Case, origin_of: Callable[[Any], Origin], archive: Path)
                         origin.error((*loc[:-1], "paragraph"), f"paragraph {given} is wrong: the excerpt is {where}")
                     )
 
-    for narratives in (case.info.bluf, case.info.overview, case.info.outlook):
+    summaries = [p.summary for p in case.info.parties if p.summary is not None]
+    for narratives in (case.info.bluf, case.info.overview, case.info.outlook, summaries):
         for n in narratives:
             check(n)
     for kf in case.info.key_figures:
@@ -163,30 +175,36 @@ def closest(words: str, archived: Archived) -> str:
     that differs (a changed letter, a dropped word), as the end of a message."""
     want = normalise(words)
     text = archived.text
-    match = difflib.SequenceMatcher(None, text, want, autojunk=False).find_longest_match(0, len(text), 0, len(want))
-    if match.size < min(12, len(want)):
+    matcher = difflib.SequenceMatcher(None, text, want, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size >= min(8, len(want))]
+    if not blocks:
         return "; nothing like it is in the archived text"
-    start = max(0, match.a - match.b)
+
+    def agreement(start: int) -> int:
+        return sum(a == b for a, b in zip(want, text[start : start + len(want)], strict=False))
+
+    # Align the excerpt where the archive agrees with most of its characters.
+    start = max((max(0, b.a - b.b) for b in blocks), key=agreement)
     passage = text[start : start + len(want)]
-    first = next(
-        (i for i, (a, b) in enumerate(zip(want, passage, strict=False)) if a != b), min(len(want), len(passage))
-    )
-    line = _line_of(archived, text[start : start + 40])
+    first = next((i for i, (a, b) in enumerate(zip(want, passage, strict=False)) if a != b), len(passage))
     shown = passage if len(passage) <= 160 else passage[:157] + "…"
     if first >= len(passage):
         diff = "the excerpt runs on past the end of that passage"
     else:
-        got = want[first] if first < len(want) else "(end)"
-        diff = f"character {first + 1} of the excerpt is {_char(got) if got != '(end)' else got}, the archive has {_char(passage[first])}"
-    return f"; closest passage (archive line {line}): “{shown}”; {diff}"
+        diff = f"from character {first + 1} the excerpt reads “{want[first : first + 24]}”, the archive “{passage[first : first + 24]}” ({_char(want[first])} against {_char(passage[first])})"
+    return f"; closest passage (archive line {_line_at(archived, start)}): “{shown}”; {diff}"
 
 
-def _line_of(archived: Archived, normalised_start: str) -> int:
-    """The 1-based line of the archive where a normalised passage starts (0: not found)."""
+def _line_at(archived: Archived, offset: int) -> int:
+    """The 1-based line of the archive holding the character at ``offset`` of its normalised text."""
+    seen = 0
     for n, line in enumerate(archived.lines, 1):
-        if normalised_start[:20] and normalised_start[:20] in normalise(line):
+        part = normalise(line)
+        if part:
+            seen += len(part) + 1  # (normalising joins lines with one space)
+        if seen > offset:
             return n
-    return 0
+    return len(archived.lines)
 
 
 @dataclass(frozen=True)
@@ -233,14 +251,14 @@ def find_passage(archived: Archived, words: str) -> list[Passage]:
     return list(dict.fromkeys(out))
 
 
-def citation_yaml(case: Case, archive: Path, source_id: str, words: str) -> str:
+def citation_yaml(sources: list[Any], archive: Path, source_id: str, words: str) -> str:
     """A ready-to-paste citation of the sentence of ``source_id`` that holds ``words``
     (every such sentence, if several), with where it stands in the archive."""
     from ..errors import UsageError
 
-    source = next((s for s in case.sources if s.id == source_id), None)
+    source = next((s for s in sources if s.id == source_id), None)
     if source is None:
-        known = ", ".join(s.id for s in case.sources)
+        known = ", ".join(s.id for s in sources)
         raise UsageError(f"the case has no source '{source_id}'; its sources are {known}")
     if not source.archive:
         raise UsageError(f"source '{source_id}' names no 'archive' file")

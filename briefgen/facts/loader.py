@@ -58,6 +58,8 @@ class Loaded:
     problems: Problems = field(default_factory=Problems)
     warnings: list[FactError] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    sources: list[Any] = field(default_factory=list)
+    """The sources that validated (even when the rest of the case did not)."""
 
     def origin(self, item: Any) -> Origin:
         return self.origins[id(item)]
@@ -166,6 +168,9 @@ def load(root: Path) -> Loaded:
         for part in ("bluf", "overview", "outlook"):
             for i, n in enumerate(getattr(info, part)):
                 placed.append(Placed(part, n, Origin(loaded.case_doc, (part, i))))  # type: ignore[arg-type]
+        for i, party in enumerate(info.parties):
+            if party.summary is not None:
+                placed.append(Placed("bluf", party.summary, Origin(loaded.case_doc, ("parties", i, "summary"))))  # type: ignore[arg-type]
     problems.extend(
         check_references(
             [p for p in placed if hasattr(p.item, "id")], frozenset(invalid_ids), frozenset(invalid_groups)
@@ -174,6 +179,7 @@ def load(root: Path) -> Loaded:
     problems.extend(_narrative_refs(placed, invalid_ids))
 
     loaded.origins = {id(p.item): p.origin for p in placed}
+    loaded.sources = [item for item, _ in found["sources"]]
     loaded.counts = {"parties": len(info.parties) if info else 0, **{k: len(found[k]) for k in ITEM_KINDS}}
     if info is None:
         return loaded

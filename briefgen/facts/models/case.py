@@ -72,9 +72,9 @@ class CaseFile(Strict):
 
     @model_validator(mode="after")
     def _parties_distinct(self) -> CaseFile:
-        seen: set[str] = set()
-        for p in self.parties:
-            if p.id in seen:
-                raise ValueError(f"party id '{p.id}' is given twice")
-            seen.add(p.id)
+        for what in ("id", "short_name", "colour"):
+            values = [str(getattr(p, what)).lower() for p in self.parties]
+            twice = next((v for v in values if values.count(v) > 1), None)
+            if twice is not None:
+                raise ValueError(f"two parties have the {what.replace('_', ' ')} '{twice}'; each needs its own")
         return self

@@ -201,6 +201,15 @@ class Event(Item):
         "when none is marked); the evidence record shows every event.",
     )
 
+    @model_validator(mode="after")
+    def _each_once(self) -> Event:
+        for what in ("parties", "actors"):
+            values = getattr(self, what)
+            twice = next((v for v in values if values.count(v) > 1), None)
+            if twice is not None:
+                raise ValueError(f"'{twice}' is named twice in {what}")
+        return self
+
 
 Category = Literal[
     "domestic_politics",
