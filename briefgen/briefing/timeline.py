@@ -76,7 +76,11 @@ def _focus(dates: list[dt.date]) -> tuple[dt.date, dt.date]:
 
 
 def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> Markup:
-    """An accessible SVG of the events, lanes per party (and one for everyone else)."""
+    """An accessible SVG of the events, lanes per party (and one for everyone else).
+
+    Every text and every attribute value that is not a number computed here is escaped,
+    whatever the models checked (a party colour such as ``#000000" q=a"><script>`` stays
+    inside its attribute)."""
     if not events:
         return Markup("")
     starts = [partial_date_start(e.date_iso) for e in events]
@@ -166,7 +170,7 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
         )
         out.append(
             f'<text x="{LEFT - 10}" y="{ly + lh / 2 + 5:.1f}" font-size="14" font-weight="700" text-anchor="end" '
-            f'fill="{ink}">{escape(name[:16])}</text>'
+            f'fill="{escape(ink)}">{escape(name[:16])}</text>'
         )
     if dense:
         # Density strip: events per bin, bar height by count.
@@ -183,7 +187,7 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
             bx = LEFT + b * bw
             by = lane_y[lane] + lane_h[lane] - 4 - bar
             out.append(
-                f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw - 1:.1f}" height="{bar:.1f}" fill="{ink}">'
+                f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw - 1:.1f}" height="{bar:.1f}" fill="{escape(ink)}">'
                 f"<title>{n} events</title></rect>"
             )
     else:
@@ -198,11 +202,11 @@ def timeline_svg(events: Sequence[EventView], parties: Sequence[PartyView]) -> M
                 fill, text_fill = "#ffffff", ink
             dash = ' stroke-dasharray="3 2"' if e.date_label.startswith("c.") or "–" in e.date_label else ""
             out.append(
-                f'<a href="#ev-{escape(e.meta.id)}"><g class="{cls}">'
+                f'<a href="#ev-{escape(e.meta.id)}"><g class="{escape(cls)}">'
                 f"<title>{escape(e.date_label)}: {escape(e.title)}</title>"
-                f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{MARKER_R}" fill="{fill}" stroke="{ink}" stroke-width="2"{dash}/>'
-                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" fill="{text_fill}">{e.number}</text>'
+                f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{MARKER_R}" fill="{escape(fill)}" stroke="{escape(ink)}" stroke-width="2"{dash}/>'
+                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" fill="{escape(text_fill)}">{escape(e.number)}</text>'
                 f"</g></a>"
             )
     out.append("</svg>")
-    return Markup("".join(out))  # noqa: S704 - every text part is escaped above
+    return Markup("".join(out))  # noqa: S704 - every text part and attribute value is escaped above

@@ -1070,7 +1070,7 @@ def build_view(
         detail=p.detail,
         accent=readable(accent),
         accent_dark=p.branding.accent_dark or _shade(readable(accent), 0.35),
-        logo=str(audience.logo_path) if audience.logo_path else None,
+        logo=audience.logo_uri,
         change_note=info.change_note,
     )
     legend = {

@@ -244,10 +244,7 @@ def lay_out(edition: Edition) -> LaidOut:
     from .pdf import render_pdf_counted
 
     t0 = time.perf_counter()
-    aud = edition.audience
-    data, pages = render_pdf_counted(
-        edition.html, user_dirs=edition.user_dirs, allowed_files=(aud.logo_path,) if aud.logo_path else ()
-    )
+    data, pages = render_pdf_counted(edition.html, user_dirs=edition.user_dirs)  # (the logo is in the page)
     return LaidOut(data, pages, time.perf_counter() - t0)
 
 

@@ -1,14 +1,17 @@
 """pdf: HTML → PDF bytes through WeasyPrint, with a locked-down URL fetcher.
 
 The fetcher serves only briefgen's own assets (the built-in and user template
-folders, the font packages, logos named in a profile) from local files, follows no
-redirects and refuses every other URL, so fact text can never make the renderer read
-a local file or touch the network. Fonts are configured once per process. Output is
+folders, the font packages) from local files and images embedded in the page itself
+(``data:image/...`` URIs, such as a profile's logo), follows no redirects and refuses
+every other URL, so fact text can never make the renderer read a local file or touch
+the network. Fonts are configured once per process. Output is
 reproducible: dates come from the case, the PDF identifier from the content.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import gc
 import hashlib
@@ -21,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -47,8 +50,12 @@ refused_urls: list[str] = []
 """URLs the fetcher refused during this process (for tests and --verbose)."""
 
 
+_DATA_IMAGE = re.compile(r"^data:(image/(?:png|jpeg|gif|svg\+xml))(;base64)?,", re.I)
+
+
 class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves local files under the allowed folders (and exact allowed files); refuses all else."""
+    """Serves local files under the allowed folders (and exact allowed files) and images
+    embedded in the page as ``data:`` URIs; refuses all else."""
 
     def __init__(self, allowed_dirs: Sequence[Path], allowed_files: Sequence[Path] = ()):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
@@ -61,6 +68,15 @@ class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
         return any(path.is_relative_to(d) for d in self.allowed_dirs)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        embedded = _DATA_IMAGE.match(url)
+        if embedded:  # decoded here: nothing is read or fetched
+            payload = url[embedded.end() :]
+            try:
+                data = base64.b64decode(payload, validate=True) if embedded[2] else unquote_to_bytes(payload)
+            except binascii.Error:
+                refused_urls.append(url[:80])
+                raise ValueError("briefgen refuses an embedded image that is not valid base64") from None
+            return URLFetcherResponse(url, data, {"Content-Type": embedded[1].lower()})
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             refused_urls.append(url)
