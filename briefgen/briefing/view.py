@@ -8,9 +8,7 @@ computed key figures. Templates only place it.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import mimetypes
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -540,14 +538,6 @@ def _figure_range(low: int | None, high: int | None, best: int | None) -> str:
 
 def _clip(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def _logo_uri(audience: Audience) -> str | None:
-    """The profile's logo as a data: URI, so the page names no local file."""
-    if audience.logo_path is None:
-        return None
-    kind = mimetypes.guess_type(audience.logo_path.name)[0] or "image/png"
-    return f"data:{kind};base64,{base64.b64encode(audience.logo_path.read_bytes()).decode('ascii')}"
 
 
 # ---------------------------------------------------------------- builder
@@ -1153,7 +1143,7 @@ def build_view(
         detail=p.detail,
         accent=accent,
         accent_dark=p.branding.accent_dark or _mix(accent, 0, 0.35),
-        logo=_logo_uri(audience),
+        logo=audience.logo_uri,
         change_note=info.change_note,
         print_notes=b.print_notes,
         grades=p.show_grades,

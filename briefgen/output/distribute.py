@@ -9,15 +9,27 @@ copy's recipient, file and SHA-256, so a copy found elsewhere can be traced.
 
 Everything is checked before anything is written: the list, the case, the audiences,
 and each recipient's marking against the marking of the briefing they would get.
-Copies are written atomically one by one, the register last.
+
+A run's copies and register are one set: they are written into a fresh folder
+``<out>/<case>/.distribution-<pid>-<random>``, and only when all of it is on disk does
+the link ``<out>/<case>/distribution`` swing to it (one ``os.replace`` of a symbolic
+link, atomic). So ``distribution/`` always holds one complete run, its register
+matching its copies: a run that fails or is killed leaves the previous set in place,
+and its half-written folder is removed by the next run. Earlier sets are removed once
+the link no longer points at them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import os
+import re
+import shutil
+import tempfile
 import unicodedata
 from collections import deque
 from collections.abc import Callable
@@ -30,15 +42,19 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from ..briefing.audiences import AudienceName
 from ..errors import CaseInvalid, FactError, OutputError, UsageError
-from ..facts.models.common import MARKING_ORDER, Marking, Strict
+from ..facts.models.common import MARKING_ORDER, Marking, Strict, VisibleText, invisible_problem
 from ..facts.yamlread import Document, load_file
-from .atomic import safe_name, write_atomic
+from .atomic import _sync_folder, _writer_gone, file_mode, safe_name, write_atomic
 
 if TYPE_CHECKING:
     from .build import Edition
 
 REGISTER = "register"
-"""Base name of the register files (``register.csv``, ``register.json``) in ``<out>/<case>/``."""
+"""Base name of the register files (``register.csv``, ``register.json``) in ``<out>/<case>/distribution/``."""
+CURRENT = "distribution"
+"""The link, in ``<out>/<case>/``, to the folder of the last complete run."""
+_SET_PREFIX = ".distribution-"
+_SET_NAME = re.compile(r"^\.distribution-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$")
 
 Progress = Callable[[str, int, int], None]
 
@@ -46,21 +62,26 @@ WRITERS = 4
 """Threads writing copies (each write ends in an fsync, which waits without the GIL)."""
 WRITES_IN_FLIGHT = 32
 
-# Characters that would make a stamp lie about itself: control characters, and the
-# bidirectional overrides that can make "Alice" display as something else.
-_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
 
 def _printable(value: str) -> str:
+    """Refuse what would make a stamp lie about itself: control characters, and the
+    invisible characters (zero-width, direction controls) of :data:`INVISIBLE`, with
+    which 'Al\u200bice' would be stamped exactly as 'Alice' and 'Eve\u202eevil' would
+    read backwards."""
     for c in value:
-        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS:
-            raise ValueError(f"must not contain control or direction-override characters (found U+{ord(c):04X})")
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"must not contain control characters (found U+{ord(c):04X})")
+    problem = invisible_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 Person = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable)]
 PathText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_printable)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254)]
+Email = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254), VisibleText
+]
 
 
 class Recipient(Strict):
@@ -106,6 +127,8 @@ class DistributionList(Strict):
 
 def _same_person(r: Recipient) -> tuple[str, str, str]:
     def norm(s: str) -> str:
+        # Joiners (allowed between letters) draw nothing: 'Al\u200cice' is stamped as 'Alice'.
+        s = s.replace("\u200c", "").replace("\u200d", "")
         return " ".join(unicodedata.normalize("NFKC", s).split()).casefold()
 
     return (norm(r.name), norm(r.organisation), r.audience)
@@ -188,16 +211,25 @@ class DistributionReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def copy_path(out: Path, case_id: str, audience: str, number: int, copies: int, name: str) -> Path:
-    """Where copy ``number`` goes: ``<out>/<case>/<audience>/copy-NNN-<name>.pdf``.
-
-    Every part is passed through :func:`safe_name`, and the result is checked to lie
-    inside ``out`` (symlinks resolved), whatever the name holds."""
+def copy_name(audience: str, number: int, copies: int, name: str) -> Path:
+    """Copy ``number``'s place in a run's folder: ``<audience>/copy-NNN-<name>.pdf``, every
+    part passed through :func:`safe_name` (so no name can climb out or hide itself)."""
     width = max(3, len(str(copies)))
-    path = out / safe_name(case_id) / safe_name(audience) / f"copy-{number:0{width}d}-{safe_name(name)}.pdf"
+    return Path(safe_name(audience)) / f"copy-{number:0{width}d}-{safe_name(name)}.pdf"
+
+
+def copy_path(out: Path, case_id: str, audience: str, number: int, copies: int, name: str) -> Path:
+    """Where copy ``number`` is found: ``<out>/<case>/distribution/<audience>/copy-NNN-<name>.pdf``.
+
+    The result is checked to lie inside ``out`` (symlinks resolved), whatever the name holds."""
+    path = out / safe_name(case_id) / CURRENT / copy_name(audience, number, copies, name)
+    _inside(path, out)
+    return path
+
+
+def _inside(path: Path, out: Path) -> None:
     if not path.resolve().is_relative_to(out.resolve()):
         raise OutputError(f"{path}: refusing to write outside the output folder {out}")
-    return path
 
 
 def _csv_cell(value: object) -> object:
@@ -296,10 +328,11 @@ def distribute(
     if errors:
         raise CaseInvalid(errors)
 
-    # Stamp and write, copy by copy. Writes go to a few threads: each one ends in an
-    # fsync (milliseconds of waiting, without the GIL) that can overlap the next copy's
-    # assembly. At most WRITES_IN_FLIGHT copies wait in memory.
+    # Stamp and write, copy by copy, into this run's own folder. Writes go to a few
+    # threads: each one ends in an fsync (milliseconds of waiting, without the GIL) that
+    # can overlap the next copy's assembly. At most WRITES_IN_FLIGHT copies wait in memory.
     case_folder = out / safe_name(case.id)
+    staging = _new_set(case_folder, out)
     edition_text = lst.edition_label or f"Edition {case.info.edition}"
     records: dict[int, CopyRecord] = {}
     pending: deque[tuple[Future[None], Path]] = deque()
@@ -325,7 +358,9 @@ def distribute(
                 copies = StampedDocument(data).copies(stamps)
                 for n, ((i, r), stamp, copy) in enumerate(zip(recipients[name], stamps, copies, strict=True), start=1):
                     path = copy_path(out, case.id, name, n, m, r.name)
-                    pending.append((writers.submit(write_atomic, path, copy.data), path))
+                    target = staging / copy_name(name, n, m, r.name)
+                    marking = stamp.marking
+                    pending.append((writers.submit(write_atomic, target, copy.data, marking), path))
                     if copy.missing_glyphs:
                         report.warnings.append(
                             f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed font and "
@@ -350,14 +385,87 @@ def distribute(
             while pending:
                 finish_oldest()
         except BaseException:
-            # Copies already written stay (each is complete); queued ones are dropped.
+            # Queued copies are dropped, and the run's folder with every copy written: the
+            # previous complete set stays where it was.
             writers.shutdown(wait=True, cancel_futures=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise
 
-    # The register, last: in list order, so it reads like the list it came from.
+    # The register, last: in list order, so it reads like the list it came from. Then the
+    # whole set takes the place of the previous one at once.
     report.copies = [records[i] for i in sorted(records)]
-    report.register_csv, report.register_json = _write_register(case_folder, report.copies, lst, list_path, case)
+    try:
+        _write_register(staging, report.copies, lst, list_path, case)
+        _swap_in(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    current = case_folder / CURRENT
+    report.register_csv, report.register_json = current / f"{REGISTER}.csv", current / f"{REGISTER}.json"
+    if (case_folder / f"{REGISTER}.json").is_file():
+        report.warnings.append(
+            f"{case_folder}: holds copies and a register written by an earlier version of briefgen, beside "
+            f"this run's in {current}; remove them once they are no longer needed"
+        )
     return report
+
+
+# ---------------------------------------------------------------- one run, one set
+
+
+def _new_set(case_folder: Path, out: Path) -> Path:
+    """A fresh, empty folder for this run's copies and register (readable as the umask
+    allows, like any folder briefgen makes); left-overs of killed runs are removed first."""
+    try:
+        case_folder.mkdir(parents=True, exist_ok=True)
+        _inside(case_folder, out)
+        _remove_old_sets(case_folder)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_SET_PREFIX}{os.getpid()}-", dir=case_folder))
+        mode = file_mode()
+        os.chmod(staging, mode | ((mode & 0o444) >> 2))  # a folder: searchable where readable
+    except OSError as exc:
+        raise OutputError(
+            f"{case_folder}: cannot write output here: {exc.strerror}; choose another --out folder or fix its permissions"
+        ) from None
+    return staging
+
+
+def _swap_in(staging: Path) -> None:
+    """Point ``<case>/distribution`` at ``staging`` (atomically: the link is replaced in one
+    rename), then remove the sets no longer pointed at."""
+    folder = staging.parent
+    current = folder / CURRENT
+    if current.exists() and not current.is_symlink():
+        raise OutputError(
+            f"{current}: is a folder of its own, not the link to briefgen's last distribution; "
+            "move it away, then run again"
+        )
+    _sync_folder(staging)
+    link = folder / f".{CURRENT}-link-{staging.name}"
+    try:
+        os.symlink(staging.name, link)  # relative: the output folder can be moved
+        os.replace(link, current)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(link)
+        raise OutputError(f"{current}: cannot write: {exc.strerror}") from None
+    _sync_folder(folder)
+    _remove_old_sets(folder)
+
+
+def _remove_old_sets(folder: Path) -> None:
+    """Remove the run folders the link does not point at, except those another live process
+    is still writing."""
+    current = folder / CURRENT
+    target = os.readlink(current) if current.is_symlink() else None
+    for p in folder.iterdir():
+        m = _SET_NAME.match(p.name)
+        if m is None or p.name == target or not p.is_dir() or p.is_symlink():
+            continue
+        pid = int(m["pid"])
+        if pid != os.getpid() and not _writer_gone(pid):
+            continue  # a run in progress elsewhere
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _write_register(
@@ -381,6 +489,8 @@ def _write_register(
         "copies": rows,
     }
     csv_path, json_path = folder / f"{REGISTER}.csv", folder / f"{REGISTER}.json"
-    write_atomic(csv_path, text.getvalue().encode("utf-8"))
-    write_atomic(json_path, (json.dumps(register, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    # The register names every recipient of the run: as restricted as its most restricted copy.
+    marking = max((c.marking.removeprefix("TLP:") for c in copies), key=lambda m: MARKING_ORDER.get(m, 0))
+    write_atomic(csv_path, text.getvalue().encode("utf-8"), marking)
+    write_atomic(json_path, (json.dumps(register, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), marking)
     return csv_path, json_path

@@ -1,14 +1,17 @@
 """pdf: HTML → PDF bytes through WeasyPrint, with a locked-down URL fetcher.
 
 The fetcher serves only briefgen's own assets (the built-in and user template
-folders, the font packages, logos named in a profile) from local files, follows no
-redirects and refuses every other URL, so fact text can never make the renderer read
-a local file or touch the network. Fonts are configured once per process. Output is
+folders, the font packages) from local files and images embedded in the page itself
+(``data:image/...`` URIs, such as a profile's logo), follows no redirects and refuses
+every other URL, so fact text can never make the renderer read a local file or touch
+the network. Fonts are configured once per process. Output is
 reproducible: dates come from the case, the PDF identifier from the content.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import gc
 import hashlib
@@ -21,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -47,20 +50,30 @@ refused_urls: list[str] = []
 """URLs the fetcher refused during this process (for tests and --verbose)."""
 
 
-class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves local files under the allowed folders (and exact allowed files); refuses all else."""
+_DATA_IMAGE = re.compile(r"^data:(image/(?:png|jpeg|gif|svg\+xml))(;base64)?,", re.I)
 
-    def __init__(self, allowed_dirs: Sequence[Path], allowed_files: Sequence[Path] = ()):
+
+class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves local files under the allowed folders and images embedded in the page as
+    ``data:`` URIs; refuses all else."""
+
+    def __init__(self, allowed_dirs: Sequence[Path]):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
         self.allowed_dirs = tuple(p.resolve() for p in allowed_dirs)
-        self.allowed_files = frozenset(p.resolve() for p in allowed_files)
 
     def _allowed(self, path: Path) -> bool:
-        if path in self.allowed_files:
-            return True
         return any(path.is_relative_to(d) for d in self.allowed_dirs)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        embedded = _DATA_IMAGE.match(url)
+        if embedded:  # decoded here: nothing is read or fetched
+            payload = url[embedded.end() :]
+            try:
+                data = base64.b64decode(payload, validate=True) if embedded[2] else unquote_to_bytes(payload)
+            except binascii.Error:
+                refused_urls.append(url[:80])
+                raise ValueError("briefgen refuses an embedded image that is not valid base64") from None
+            return URLFetcherResponse(url, data, {"Content-Type": embedded[1].lower()})
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             refused_urls.append(url)
@@ -169,7 +182,6 @@ def render_pdf(
     html: str,
     *,
     user_dirs: Sequence[Path] = (),
-    allowed_files: Sequence[Path] = (),
     tagged: bool = True,
 ) -> bytes:
     """Lay out ``html`` and return the PDF bytes.
@@ -177,14 +189,13 @@ def render_pdf(
     The PDF identifier is a hash of the HTML, and the document dates come from the
     HTML's ``dcterms`` metadata, so the same input gives the same bytes.
     """
-    return render_pdf_counted(html, user_dirs=user_dirs, allowed_files=allowed_files, tagged=tagged)[0]
+    return render_pdf_counted(html, user_dirs=user_dirs, tagged=tagged)[0]
 
 
 def render_pdf_counted(
     html: str,
     *,
     user_dirs: Sequence[Path] = (),
-    allowed_files: Sequence[Path] = (),
     tagged: bool = True,
     anchors: dict[str, float] | None = None,
 ) -> tuple[bytes, int]:
@@ -192,8 +203,8 @@ def render_pdf_counted(
     filled with where each ``id`` of the page landed: its page number from 0, plus the
     fraction of that page above it (so that sections can be measured in pages)."""
     fetcher = _base_fetcher()
-    if user_dirs or allowed_files:
-        fetcher = RestrictedFetcher([*fetcher.allowed_dirs, *user_dirs], allowed_files)
+    if user_dirs:
+        fetcher = RestrictedFetcher([*fetcher.allowed_dirs, *user_dirs])
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
     _date_fonts(html)
     with _layout_collector():

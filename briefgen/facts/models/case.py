@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, model_validator
 
-from .common import Citation, Colour, Id, Markdown, Marking, ShortText, Strict, Text
+from .common import Citation, Colour, Id, Label, Markdown, Marking, ShortText, Strict, Text
 from .items import KeyFigure
 
 
@@ -24,9 +24,7 @@ class Party(Strict):
 
     id: Id
     name: ShortText = Field(description="Full name (e.g. 'Federal Republic of Northland').")
-    short_name: Annotated[str, Field(min_length=1, max_length=40)] = Field(
-        description="Short name for table headers and the timeline."
-    )
+    short_name: Label = Field(description="Short name for table headers and the timeline.")
     colour: Colour = Field(description="Colour of the party in tables and graphics, `#RRGGBB`.")
     summary: Narrative | None = Field(
         default=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -30,14 +31,140 @@ Ref = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$"),
     Field(description="The id of another item in the case."),
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=400)]
+# ---------------------------------------------------------------- text
+
+INVISIBLE = frozenset(
+    chr(c)
+    for c in (
+        *range(0x200B, 0x2010),  # zero-width space, non-joiner, joiner; left-to-right and right-to-left marks
+        *range(0x202A, 0x202F),  # direction embeddings and overrides (U+202E makes text read backwards)
+        *range(0x2060, 0x2065),  # word joiner, invisible operators
+        *range(0x2066, 0x206A),  # direction isolates
+        0xFEFF,  # zero-width no-break space (a byte-order mark inside text)
+    )
+)
+"""Characters that draw nothing yet change what a reader sees: zero-width characters that
+make two different names look alike, and the direction controls that reorder text."""
+JOINERS = frozenset({"\u200c", "\u200d"})
+"""Zero-width non-joiner and joiner: allowed between two letters (Persian and Indic names
+need them to join or part letters), refused elsewhere."""
+
+
+def _is_letter(c: str) -> bool:
+    # A letter, or a mark on one (an Indic virama before a joiner is a mark).
+    return unicodedata.category(c)[0] in "LM"
+
+
+def invisible_problem(value: str) -> str | None:
+    """What is wrong with the invisible characters in ``value``, or None."""
+    for i, c in enumerate(value):
+        if c not in INVISIBLE:
+            continue
+        if c in JOINERS and 0 < i < len(value) - 1 and _is_letter(value[i - 1]) and _is_letter(value[i + 1]):
+            continue
+        name = unicodedata.name(c, "a format character")
+        where = " outside a word" if c in JOINERS else ""
+        return (
+            f"holds the invisible character U+{ord(c):04X} ({name}){where} after {value[max(0, i - 20) : i]!r}; "
+            "remove it: zero-width and text-direction characters can hide or reorder what a reader sees"
+        )
+    return None
+
+
+def _visible(value: str) -> str:
+    problem = invisible_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+VisibleText = AfterValidator(_visible)
+"""The check every text type of the facts, profiles and lists applies (see :data:`INVISIBLE`)."""
+
+MAX_MARKUP = 200
+"""Most Markdown markup characters (``*``, ``_``, backtick, ``[``, ``<``) in one Markdown field."""
+MAX_MARKDOWN_NESTING = 8
+"""Deepest nesting of quotes (``>``) and lists in one Markdown field."""
+MARKUP_CHARS = "*_`[<"
+
+_QUOTE_PREFIX = re.compile(r"[ ]{0,3}>[ ]?")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_CONTAINER = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))[ \t]*")
+
+
+def markdown_nesting(text: str) -> int:
+    """How deeply quotes and lists nest in ``text``, read from the source (generously):
+    the quote markers (``>``) that start a line, plus the list items open around it (an
+    item indented past an open one nests in it), plus every further quote or list marker
+    that opens on the same line (``- > - x``)."""
+    deepest = 0
+    open_items: list[int] = []  # indentation of the list items open around the current line
+    for line in text.splitlines():
+        quotes = 0
+        rest = line
+        while m := _QUOTE_PREFIX.match(rest):
+            quotes += 1
+            rest = rest[m.end() :]
+        if not rest.strip():
+            deepest = max(deepest, quotes + len(open_items))
+            continue
+        indent = len(rest) - len(rest.lstrip(" \t"))
+        item = _LIST_ITEM.match(rest)
+        inline = 0
+        if item:
+            while open_items and open_items[-1] >= indent:
+                open_items.pop()
+            open_items.append(indent)
+            rest = rest[item.end() :]
+            while rest and (m := _CONTAINER.match(rest)):
+                inline += 1
+                rest = rest[m.end() :]
+        elif indent == 0:
+            open_items.clear()
+        deepest = max(deepest, quotes + len(open_items) + inline)
+    return deepest
+
+
+def markdown_problem(text: str) -> str | None:
+    """What makes ``text`` too costly to format (and lay out), or None: more markup
+    characters than :data:`MAX_MARKUP`, or nesting deeper than :data:`MAX_MARKDOWN_NESTING`.
+    (Python-Markdown and the PDF renderer take time, and stack, per piece of markup and per
+    level; a real paragraph uses a few dozen of each at most.)"""
+    markup = sum(text.count(c) for c in MARKUP_CHARS)
+    if markup > MAX_MARKUP:
+        return (
+            f"holds {markup:,} Markdown markup characters (* _ ` [ <), more than {MAX_MARKUP}; "
+            "split the text or write it with less emphasis, fewer links and fewer code spans"
+        )
+    depth = markdown_nesting(text)
+    if depth > MAX_MARKDOWN_NESTING:
+        return (
+            f"nests quotes and lists {depth} levels deep, more than {MAX_MARKDOWN_NESTING}; "
+            "flatten the quotes (>) and indented lists"
+        )
+    return None
+
+
+def _bounded_markdown(value: str) -> str:
+    problem = markdown_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), VisibleText]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=400), VisibleText]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=40), VisibleText]
+"""A short name for table headers and lists."""
 Markdown = Annotated[
     str,
     StringConstraints(min_length=1, max_length=50_000),
+    VisibleText,
+    AfterValidator(_bounded_markdown),
     Field(
         description="Markdown text (emphasis, lists, links). Raw HTML is removed and "
-        "the text is never run as a template."
+        f"the text is never run as a template. At most {MAX_MARKUP} markup characters "
+        f"(* _ ` [ <) and {MAX_MARKDOWN_NESTING} levels of quotes and lists."
     ),
 ]
 Colour = Annotated[

@@ -11,6 +11,7 @@ from .common import (
     Confidence,
     Id,
     Item,
+    Label,
     Likelihood,
     Markdown,
     Marking,
@@ -21,6 +22,7 @@ from .common import (
     ShortText,
     Strict,
     Text,
+    VisibleText,
     partial_date_start,
 )
 
@@ -36,7 +38,7 @@ class Source(Strict):
     """One source document. Give each detail only as the document itself shows it."""
 
     id: Id
-    short_name: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+    short_name: Label | None = Field(
         default=None,
         description="A short label for tables and casualty lists (e.g. 'ECSS', 'unsigned op-ed'); "
         "by default the publisher, author or title.",
@@ -50,7 +52,7 @@ class Source(Strict):
     date_note: Text | None = Field(
         default=None, description="How the date was read (e.g. 'last updated', 'copyright year only')."
     )
-    url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = Field(
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=2000), VisibleText] | None = Field(
         default=None, description="Address of the original; null if not known. Never fetched."
     )
     archive: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=200)] | None = Field(
