@@ -4,8 +4,8 @@
 every item of ``seed`` (sources, actors, events, motives, rationales, judgments,
 assessments, reactions, claims, indicators). Copy 0 keeps the original ids; copy
 ``k`` renames every item id to ``<id>-x<k>`` and points its references (citations'
-sources, actors, mirrors, rests_on, analysts, ...) at its own copies, so the result
-validates exactly as the seed does and every reference still resolves. Parties and
+sources, actors, shared motive groups, rests_on, analysts, ...) at its own copies, so
+the result validates exactly as the seed does and every reference still resolves. Parties and
 ``case.yaml`` are shared (copied verbatim), so the key figures and narrative keep
 pointing at copy 0.
 
@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,19 @@ from briefgen.facts.models.files import kind_of  # noqa: E402
 from briefgen.facts.yamlread import load_file  # noqa: E402
 
 LIST_KINDS = tuple(ITEM_KINDS)
-REF_KEYS = {"id", "source", "resolved_against", "actors", "mirror", "rests_on", "analyst", "actor"}
-"""Keys whose values are (or list) item ids; `party`/`parties` name parties, which are shared."""
+REF_KEYS = {
+    "id",
+    "source",
+    "resolved_from_source",
+    "resolved_against",
+    "actors",
+    "shared",
+    "rests_on",
+    "analyst",
+    "actor",
+}
+"""Keys whose values are (or list) item ids or shared motive groups (renamed per copy like ids:
+a group holds one motive per party); `party`/`parties` name parties, which are shared."""
 PART_BYTES = 6 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"zzqid(\d+)qzz")
 
@@ -91,17 +103,29 @@ def read_seed(seed: Path) -> tuple[bytes, dict[str, list[Any]]]:
     return case_bytes, items
 
 
-def synthesize(seed: Path, factor: int, out: Path, part_bytes: int = PART_BYTES) -> dict[str, Any]:
+def synthesize(
+    seed: Path,
+    factor: int,
+    out: Path,
+    part_bytes: int = PART_BYTES,
+    edit: Callable[[dict[str, list[Any]]], None] | None = None,
+) -> dict[str, Any]:
     """Write the ``factor``× case into folder ``out`` (created; must not hold YAML yet).
+    ``edit``, if given, changes the seed's items (by kind) in place before they are copied
+    (the bench uses it to plant pathological text in one event).
 
     Returns counts of items per kind, the number of files and the total bytes written.
     """
     case_bytes, items = read_seed(seed)
+    if edit is not None:
+        edit(items)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("*.yaml")):
         raise SystemExit(f"{out}: already holds YAML files")
     (out / "case.yaml").write_bytes(case_bytes)
     ids = [item["id"] for kind in LIST_KINDS for item in items[kind]]
+    groups = {m["shared"] for m in items.get("motives", []) if isinstance(m.get("shared"), str)}
+    ids += sorted(groups - set(ids))
     slot = {id_: i for i, id_ in enumerate(ids)}
     names = [[_new_id(id_, k) for id_ in ids] for k in range(factor)]
 
