@@ -444,7 +444,9 @@ def part_patho(ctx: Ctx) -> None:
         ("plain case (for comparison)", "plain", None, ("build",)),
         ("'*a' x 4000 (8 KB) in an event summary", "stars", "*a" * 4000, ("check", "build")),
         ("800 nested '**' in an event summary", "nested", "**" * 800 + "x" + "**" * 800, ("check", "build")),
-        ("one 49,900-character word in an event summary", "word", "w" * 49_900, ("build",)),
+        ("'*a' x 200 in an event summary (the most markup allowed)", "stars-max", "*a" * 200, ("build",)),
+        ("one 49,900-character word in an event summary", "word", "w" * 49_900, ("check", "build")),
+        ("one 300-character word (the longest allowed)", "word-max", "w" * 300, ("build",)),
         ("8 MB events file of '- x' lines, beside the case", "flood", None, ("check",)),
     ]
     plain_cpu: float | None = None

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,12 +165,15 @@ def _pages(path: Path) -> list[str]:
 # ---------------------------------------------------------------- the copies
 
 
-def test_each_audience_is_laid_out_once(run: Run) -> None:
+def test_each_audience_is_laid_out_once_per_marking(run: Run) -> None:
     briefings = [h for h in run.layouts if _is_briefing(h)]
-    assert len(briefings) == 2 == len(set(briefings))  # analyst and executive, once each
-    # Stamps: one document per audience for all its plain names, and one of its own for
-    # the name no font can draw.
-    assert len(run.layouts) - len(briefings) == 3
+    # analyst at AMBER and at RED (Alice's copy), executive at AMBER and AMBER+STRICT (Zoë's)
+    assert len(briefings) == 4 == len(set(briefings))
+    markings = sorted(re.search(r'name="briefgen-marking" content="([^"]+)"', h)[1] for h in briefings)  # type: ignore[index]
+    assert markings == ["TLP:AMBER", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+    # Stamps: one document per briefing for all its plain names (three here), and one of
+    # its own for the name no font can draw.
+    assert len(run.layouts) - len(briefings) == 4
     assert len(run.report.copies) == 5
 
 
@@ -185,6 +189,8 @@ def test_every_page_of_every_copy_is_stamped(run: Run) -> None:
         tail = f"Copy {c.copy} of {c.copies} · Edition 2 (final) · TLP:{expected_marking}"
         for text in texts:
             assert text.count(tail) == 2  # top and bottom edge
+            # The page's own banners (top and bottom margin) say what the stamp says.
+            assert text.count(f"TLP:{expected_marking}") >= 4, text
             if name != undrawable_name():
                 assert text.count(f"Prepared for {name} ({org}) · {tail}") == 2
             else:
@@ -291,7 +297,7 @@ def test_rerun_gives_identical_bytes(
     printed = capsys.readouterr()
     assert "5 copies of 2 briefings written" in printed.out
     assert "warning" in printed.err and undrawable_name() in printed.err
-    assert sum(map(_is_briefing, cached_briefings)) == 2
+    assert sum(map(_is_briefing, cached_briefings)) == 4  # two audiences, each at two markings
     before, after = tree(run.out), tree(out)
     assert before == after
     ids = {PdfReader(io.BytesIO(b)).trailer["/ID"][0] for k, b in after.items() if k.endswith(".pdf")}

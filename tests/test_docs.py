@@ -167,14 +167,19 @@ def test_scales_page_matches_the_code() -> None:
 
 
 def test_limits_page_matches_the_code() -> None:
+    from briefgen import errors
     from briefgen.briefing import richtext
     from briefgen.facts import yamlread as yamlsafe
+    from briefgen.facts.models import common
 
     text = (DOCS / "limits-and-security.md").read_text(encoding="utf-8")
     assert f"{yamlsafe.MAX_FILE_BYTES // (1024 * 1024)} MiB ({yamlsafe.MAX_FILE_BYTES:,} bytes)" in text
     assert f"| {yamlsafe.MAX_DEPTH} levels |" in text
     assert f"| {yamlsafe.MAX_ALIASES} |" in text
     assert f"| {yamlsafe.MAX_ALIAS_EXPANSION:,} per file |" in text
+    assert f"| {common.MAX_WORD} |" in text and f"| {common.MAX_MARKUP} |" in text
+    assert f"| {common.MAX_MARKDOWN_NESTING} levels |" in text
+    assert f"the first {errors.PER_FILE} per file and {errors.IN_ALL:,} in all" in text
     for tag in richtext.ALLOWED_TAGS:
         assert f"`{tag}`" in text, tag
     for scheme in richtext.URL_SCHEMES:

@@ -490,7 +490,7 @@ SLOW_MARKDOWN = ["<http://" * 5_000, "x\n=\n" * 5_000, "[a](" * 10_000, "![" * 2
 def test_pathological_markdown_is_a_located_error(tmp_path: Path) -> None:
     """Markdown that would take minutes to format, or recurse past Python's limit in the PDF
     renderer, is refused by validation: located, exit 1, nothing built. (What it costs is
-    measured by bench/security.py, not asserted here.)"""
+    measured by bench/run.py, part 7, not asserted here.)"""
     case = tmp_path / "demo"
     shutil.copytree(MINIMAL, case)
     for (kind, old), new in PATHOLOGICAL_MARKDOWN.items():

@@ -5,7 +5,7 @@ a user runs (``build --templates``, ``build --audiences``, ``check``, ``serve``,
 ``distribute``): a subprocess (``run_cli``) where the process itself matters (umask,
 environment, signals, sockets), ``cli.main`` in this process where many variants run.
 Then the machine-independent reproducibility of PDFs, whichever way WeasyPrint subsets
-fonts. No test asserts how long anything takes: bench/security.py measures that.
+fonts. No test asserts how long anything takes: bench/run.py (part 7) measures that.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from test_bad_input import edit, expect_error, line_of, located
 from briefgen import cli
 from briefgen.briefing.selfcheck import html_problems
 from briefgen.errors import IN_ALL, PER_FILE
-from briefgen.facts.models.common import MAX_MARKDOWN_NESTING, MAX_MARKUP
+from briefgen.facts.models.common import MAX_MARKDOWN_NESTING, MAX_MARKUP, MAX_WORD
 
 HOSTILE_COLOUR = '#000000" q=a"><script>alert(1)</script>'
 
@@ -205,13 +205,23 @@ SUMMARY = "summary: North fired **missiles** across the border."
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("*a" * 4000, ["4,000 Markdown markup characters", f"more than {MAX_MARKUP}"]),
-        ("**" * 800 + "a" + "**" * 800, ["3,200 Markdown markup characters"]),
+        ("*a " * 4000, ["4,000 Markdown markup characters", f"more than {MAX_MARKUP}"]),
+        ("** " * 800 + "a" + " **" * 800, ["3,200 Markdown markup characters"]),
+        ("**" * 800 + "a" + "**" * 800, ["3,201 characters without a space"]),
         ("".join(">" * i + " q\n" for i in range(1, 12)), ["11 levels deep", f"more than {MAX_MARKDOWN_NESTING}"]),
         ("".join("    " * i + "- x\n" for i in range(20)), ["20 levels deep"]),
         ("> - > - > - > - > x", ["levels deep"]),
+        ("North fired " + "w" * 49_900, ["49,900 characters without a space", f"more than {MAX_WORD}"]),
     ],
-    ids=["star-a-x4000", "nested-strong-x800", "quotes-11-deep", "lists-20-deep", "quotes-in-lists"],
+    ids=[
+        "star-a-x4000",
+        "strong-x800",
+        "nested-strong-x800",
+        "quotes-11-deep",
+        "lists-20-deep",
+        "quotes-in-lists",
+        "word-49900",
+    ],
 )
 def test_pathological_markdown_is_a_located_error(case_copy: Path, tmp_path: Path, text: str, words: list[str]) -> None:
     f = case_copy / "events.yaml"
@@ -243,7 +253,7 @@ def test_markdown_within_the_bounds_is_formatted(case_copy: Path, tmp_path: Path
 
 def test_a_flood_of_errors_is_capped(case_copy: Path) -> None:
     """8 MB of ``- x`` items, each one an error: the first PER_FILE are listed, the rest
-    counted in one line; exit 1. (Time and memory: bench/security.py, row ``flood``.)"""
+    counted in one line; exit 1. (Time and memory: bench/run.py, part 7.)"""
     f = case_copy / "events-flood.yaml"
     items = 8 * 1024 * 1024 // 4 - 10
     with f.open("w", encoding="utf-8") as out:
@@ -287,23 +297,17 @@ def test_timeline_escapes_attribute_values_whatever_the_model_says(
 
 
 def test_timeline_svg_escapes_every_attribute() -> None:
-    from briefgen.briefing.timeline import timeline_svg
+    from briefgen.briefing.timeline import Lane, Mark, timeline_svg
 
-    class Party:
-        id, short_name, ink = "north", "North", HOSTILE_COLOUR
-
-    class Meta:
-        id = "e1"
-
-    class Event:
-        parties = [Party()]
-        date_iso, date_label, title, number, upcoming, meta = "2024-01-16", "16 Jan 2024", "T", 1, False, Meta()
-
+    lane = Lane(id="north", label='North"><script>', ink=HOSTILE_COLOUR)
     for upcoming in (False, True):
-        Event.upcoming = upcoming
-        svg = str(timeline_svg([Event()], [Party()]))  # type: ignore[list-item]
+        mark = Mark(
+            number=1, date_iso="2024-01-16", date_label="16 Jan 2024", title="T</title><script>",
+            lanes=["north"], upcoming=upcoming, inexact=False, anchor='ev-e1"><script>',
+        )  # fmt: skip
+        svg = str(timeline_svg([mark], [lane]))
         assert "<script" not in svg and 'q=a"' not in svg
-        dense = str(timeline_svg([Event()] * 200, [Party()]))  # type: ignore[list-item]
+        dense = str(timeline_svg([mark] * 200, [lane]))
         assert "<script" not in dense and 'q=a"' not in dense
 
 
@@ -716,7 +720,10 @@ def test_a_killed_distribute_leaves_the_previous_complete_set(tmp_path: Path) ->
     )  # fmt: skip
     try:
         assert run.stdout is not None
-        assert "two copies written" in run.stdout.readline(), run.stderr.read() if run.stderr else ""
+        said = []  # progress lines come first
+        while not said or ("two copies written" not in said[-1] and said[-1]):
+            said.append(run.stdout.readline())
+        assert "two copies written" in said[-1], run.stderr.read() if run.stderr else said
         os.killpg(run.pid, signal.SIGKILL)
     finally:
         run.wait()

@@ -215,9 +215,11 @@ def render_edition(
     audience: Audience,
     templates: Sequence[Path] = (),
     previous: Case | None = None,
+    marking_floor: str | None = None,
 ) -> Edition:
     """View, HTML and self-check of ``case`` for ``audience``: everything but the layout.
-    ``previous``: an earlier edition, for 'What changed'. A page that fails the
+    ``previous``: an earlier edition, for 'What changed'. ``marking_floor``: a marking the
+    page carries at least (a distributed copy marked more strictly than the briefing). A page that fails the
     self-check raises CaseInvalid (a hostile or broken template)."""
     from ..briefing.render import render_html
     from ..briefing.selfcheck import html_problems
@@ -234,7 +236,7 @@ def render_edition(
         )
         changes = (previous.info.edition, lines)
     user_dirs = (*templates, *((audience.templates_dir,) if audience.templates_dir else ()))
-    view = build_view(case, audience, changes=changes)
+    view = build_view(case, audience, changes=changes, marking_floor=marking_floor)
     html = render_html(view, user_dirs)
     problems = html_problems(html)
     if problems:

@@ -113,7 +113,7 @@ class DistributionList(Strict):
     out: PathText | None = Field(
         default=None,
         description="Output folder, relative to this list file (`--out` overrides it); default `output`. "
-        "Copies go to `<out>/<case>/<audience>/copy-NNN-<name>.pdf`, the register to `<out>/<case>/register.csv` and `.json`.",
+        "Copies go to `<out>/<case>/distribution/<audience>/copy-NNN-<name>.pdf`, the register to `<out>/<case>/distribution/register.csv` and `.json`.",
     )
     recipients: list[Recipient] = Field(
         min_length=1,
@@ -285,14 +285,16 @@ def distribute(
     if errors or case is None:
         raise CaseInvalid(errors)
 
-    # Decide every edition (and so its marking) before laying anything out.
-    editions: dict[str, Edition] = {}
+    # Decide every edition (and so its marking) before laying anything out. A recipient
+    # whose copy is marked more strictly than the audience's briefing gets a briefing
+    # rendered at that marking, so that the stamp and the page banners say the same.
+    own: dict[str, Edition] = {}
     recipients: dict[str, list[tuple[int, Recipient]]] = {}
     for i, r in enumerate(lst.recipients):
-        if r.audience not in editions:
-            editions[r.audience] = render_edition(case, audiences[r.audience], options.templates)
+        if r.audience not in own:
+            own[r.audience] = render_edition(case, audiences[r.audience], options.templates)
             recipients[r.audience] = []
-        edition = editions[r.audience]
+        edition = own[r.audience]
         if r.marking is not None and MARKING_ORDER[r.marking] < MARKING_ORDER[edition.marking]:
             errors.append(
                 doc.error(
@@ -304,27 +306,39 @@ def distribute(
         recipients[r.audience].append((i, r))
     if errors:
         raise CaseInvalid(errors)
+    editions: dict[tuple[str, str], Edition] = {}
+    for name, edition in own.items():
+        for _, r in recipients[name]:
+            marking = r.marking or edition.marking
+            if (name, marking) not in editions:
+                editions[name, marking] = (
+                    edition
+                    if marking == edition.marking
+                    else render_edition(case, audiences[name], options.templates, marking_floor=marking)
+                )
 
-    # One layout per audience: the slow step, never repeated per recipient. (WeasyPrint
-    # is imported only now, so a wrong list fails fast.)
+    # One layout per audience and marking: the slow step, never repeated per recipient.
+    # (WeasyPrint is imported only now, so a wrong list fails fast.)
     from .stamp import Stamp, StampedDocument
 
     report = DistributionReport()
-    laid_out: dict[str, tuple[bytes, int]] = {}
+    laid_out: dict[tuple[str, str], tuple[bytes, int]] = {}
     total = len(editions) + len(lst.recipients)  # progress steps: layouts, then copies
     done = 0
-    for name, edition in editions.items():
+    for (name, marking), edition in editions.items():
         laid = lay_out(edition)
-        report.layouts[name] = laid.seconds
+        report.layouts[name] = report.layouts.get(name, 0.0) + laid.seconds
         done += 1
         if progress:
+            at = "" if marking == own[name].marking else f" at TLP:{marking}"
             progress(
-                f"{case.id}/{name} briefing (laid out once, {laid.pages} page{'s' if laid.pages != 1 else ''})",
+                f"{case.id}/{name} briefing{at} (laid out once, {laid.pages} page{'s' if laid.pages != 1 else ''})",
                 done,
                 total,
             )
-        errors.extend(budget_problems(edition, laid))
-        laid_out[name] = (laid.data, laid.pages)
+        if edition is own[name]:
+            errors.extend(budget_problems(edition, laid))
+        laid_out[name, marking] = (laid.data, laid.pages)
     if errors:
         raise CaseInvalid(errors)
 
@@ -348,40 +362,43 @@ def distribute(
 
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
         try:
-            for name, edition in editions.items():
-                data, pages = laid_out[name]
-                m = len(recipients[name])
+            for name, group in recipients.items():
+                m = len(group)
                 stamps = [
-                    Stamp(r.name, r.organisation, n, m, edition_text, r.marking or edition.marking)
-                    for n, (_, r) in enumerate(recipients[name], start=1)
+                    Stamp(r.name, r.organisation, n, m, edition_text, r.marking or own[name].marking)
+                    for n, (_, r) in enumerate(group, start=1)
                 ]
-                copies = StampedDocument(data).copies(stamps)
-                for n, ((i, r), stamp, copy) in enumerate(zip(recipients[name], stamps, copies, strict=True), start=1):
-                    path = copy_path(out, case.id, name, n, m, r.name)
-                    target = staging / copy_name(name, n, m, r.name)
-                    marking = stamp.marking
-                    pending.append((writers.submit(write_atomic, target, copy.data, marking), path))
-                    if copy.missing_glyphs:
-                        report.warnings.append(
-                            f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed font and "
-                            "print as empty boxes; the full name is in the copy's text, metadata and the register"
+                for marking in dict.fromkeys(st.marking for st in stamps):
+                    data, pages = laid_out[name, marking]
+                    numbers = [n for n, st in enumerate(stamps, start=1) if st.marking == marking]
+                    copies = StampedDocument(data).copies([stamps[n - 1] for n in numbers])
+                    for n, copy in zip(numbers, copies, strict=True):
+                        (i, r), stamp = group[n - 1], stamps[n - 1]
+                        path = copy_path(out, case.id, name, n, m, r.name)
+                        target = staging / copy_name(name, n, m, r.name)
+                        pending.append((writers.submit(write_atomic, target, copy.data, marking), path))
+                        if copy.missing_glyphs:
+                            report.warnings.append(
+                                f"{path}: some characters of '{r.name} ({r.organisation})' are in no installed "
+                                "font and print as empty boxes; the full name is in the copy's text, metadata and "
+                                "the register"
+                            )
+                        records[i] = CopyRecord(
+                            recipient=r.name,
+                            organisation=r.organisation,
+                            email=r.email or "",
+                            audience=name,
+                            file=path.relative_to(out).as_posix(),
+                            copy=n,
+                            copies=m,
+                            edition=case.info.edition,
+                            edition_label=edition_text,
+                            marking=f"TLP:{stamp.marking}",
+                            pages=pages,
+                            sha256=hashlib.sha256(copy.data).hexdigest(),
                         )
-                    records[i] = CopyRecord(
-                        recipient=r.name,
-                        organisation=r.organisation,
-                        email=r.email or "",
-                        audience=name,
-                        file=path.relative_to(out).as_posix(),
-                        copy=n,
-                        copies=m,
-                        edition=case.info.edition,
-                        edition_label=edition_text,
-                        marking=f"TLP:{stamp.marking}",
-                        pages=pages,
-                        sha256=hashlib.sha256(copy.data).hexdigest(),
-                    )
-                    while pending and (len(pending) > WRITES_IN_FLIGHT or pending[0][0].done()):
-                        finish_oldest()
+                        while pending and (len(pending) > WRITES_IN_FLIGHT or pending[0][0].done()):
+                            finish_oldest()
             while pending:
                 finish_oldest()
         except BaseException:

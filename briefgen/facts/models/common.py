@@ -81,6 +81,26 @@ def _visible(value: str) -> str:
 VisibleText = AfterValidator(_visible)
 """The check every text type of the facts, profiles and lists applies (see :data:`INVISIBLE`)."""
 
+MAX_WORD = 300
+"""Longest run of characters without a space in a text field. The PDF renderer's time to
+break an unbroken word across lines grows with the square of its length (one
+49,900-character word took 75 s to lay out; see bench/run.py, part 7); real words and
+web addresses are far shorter."""
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
+
+
+def _short_words(value: str) -> str:
+    m = _LONG_WORD.search(value)
+    if m:
+        raise ValueError(
+            f"holds a run of {len(m[0]):,} characters without a space (starting {m[0][:20]!r}), more than "
+            f"{MAX_WORD}; break it up with spaces (a long web address belongs in a source's url)"
+        )
+    return value
+
+
+ShortWords = AfterValidator(_short_words)
+
 MAX_MARKUP = 200
 """Most Markdown markup characters (``*``, ``_``, backtick, ``[``, ``<``) in one Markdown field."""
 MAX_MARKDOWN_NESTING = 8
@@ -152,19 +172,21 @@ def _bounded_markdown(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), VisibleText]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=400), VisibleText]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), VisibleText, ShortWords]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=400), VisibleText, ShortWords]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=40), VisibleText]
 """A short name for table headers and lists."""
 Markdown = Annotated[
     str,
     StringConstraints(min_length=1, max_length=50_000),
     VisibleText,
+    ShortWords,
     AfterValidator(_bounded_markdown),
     Field(
         description="Markdown text (emphasis, lists, links). Raw HTML is removed and "
         f"the text is never run as a template. At most {MAX_MARKUP} markup characters "
-        f"(* _ ` [ <) and {MAX_MARKDOWN_NESTING} levels of quotes and lists."
+        f"(* _ ` [ <), {MAX_WORD} characters without a space and {MAX_MARKDOWN_NESTING} levels "
+        "of quotes and lists."
     ),
 ]
 Colour = Annotated[
