@@ -99,9 +99,13 @@ class Document:
         return FactError(self.path, line, col, message)
 
 
+_RESOLVED_FIRST = frozenset("~nNtTfF0123456789+-.")
+"""First characters of the plain scalars that may resolve to something other than text."""
+
+
 def _resolve_plain(value: str) -> Any:
     """YAML 1.2 core schema resolution of an unquoted scalar."""
-    if value and value[0] not in "~nNtTfF0123456789+-.":
+    if value and value[0] not in _RESOLVED_FIRST:
         return value
     if _NULL.match(value):
         return None
@@ -213,7 +217,7 @@ class _NoKey:
 _NO_KEY = _NoKey()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     """A mapping or list being filled, and in a mapping the key waiting for its value."""
 
@@ -221,7 +225,6 @@ class _Frame:
     path: Path_
     key: Any = _NO_KEY
     key_mark: tuple[int, int] = (0, 0)
-    seen: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class _Reader:
@@ -252,59 +255,68 @@ class _Reader:
             return ()
         frame = self.stack[-1]
         container = frame.container
-        if isinstance(container, list):
+        if container.__class__ is list:
             p = (*frame.path, len(container))
             container.append(value)
             doc.marks[p] = start
             return p
-        if frame.key is _NO_KEY:  # this value is a key
-            if not isinstance(value, str):
-                shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
-                self.errors.append(
-                    FactError(
-                        self.path,
-                        *start,
-                        f"key {shown} is not text; field names must be plain words (quote it if it is meant as text)",
-                    )
-                )
-                value = str(value)
-            if value == "<<":
-                self.errors.append(
-                    FactError(self.path, *start, "merge keys ('<<') are not supported; write the fields out")
-                )
-            if value in frame.seen:
-                self.errors.append(
-                    FactError(
-                        self.path,
-                        *start,
-                        f"duplicate key '{value}' (first given at line {frame.seen[value][0]}); "
-                        "each key may appear once: merge the two or rename one",
-                    )
-                )
-            frame.key, frame.key_mark = value, start
-            return None
         key = frame.key
+        if key is _NO_KEY:  # this value is a key
+            self.key(frame, value, start)
+            return None
         p = (*frame.path, key)
-        if key not in frame.seen:
+        if key not in container:
             container[key] = value
-            frame.seen[key] = frame.key_mark
             doc.key_marks[p] = frame.key_mark
             doc.marks[p] = start
         frame.key = _NO_KEY
         return p
 
+    def key(self, frame: _Frame, value: Any, start: tuple[int, int]) -> None:
+        if not isinstance(value, str):
+            shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
+            self.errors.append(
+                FactError(
+                    self.path,
+                    *start,
+                    f"key {shown} is not text; field names must be plain words (quote it if it is meant as text)",
+                )
+            )
+            value = str(value)
+        if value == "<<":
+            self.errors.append(
+                FactError(self.path, *start, "merge keys ('<<') are not supported; write the fields out")
+            )
+        if value in frame.container:
+            first = self.doc.key_marks[(*frame.path, value)]
+            self.errors.append(
+                FactError(
+                    self.path,
+                    *start,
+                    f"duplicate key '{value}' (first given at line {first[0]}); "
+                    "each key may appear once: merge the two or rename one",
+                )
+            )
+        frame.key, frame.key_mark = value, start
+
     def scalar(self, event: Any) -> None:
         value: Any = event.value
-        if event.tag not in _ALLOWED_TAGS:
-            self.problem(
-                event, f"tag '{event.tag}' is not allowed; fact files hold plain text, numbers, lists and mappings"
-            )
+        tag = event.tag
+        if tag is None and not event.style:  # plain text: the common case, resolved here
+            if not value or value[0] in _RESOLVED_FIRST:
+                try:
+                    value = _resolve_plain(value)
+                except ValueError as exc:  # a number too long to be one
+                    self.problem(event, str(exc))
+        elif tag not in _ALLOWED_TAGS:
+            self.problem(event, f"tag '{tag}' is not allowed; fact files hold plain text, numbers, lists and mappings")
         else:
             try:
                 value = _scalar(event)
-            except ValueError as exc:  # a number too long to be one
+            except ValueError as exc:
                 self.problem(event, str(exc))
-        if isinstance(value, str):
+        # Only an escape in double quotes ("\0") can bring in what the YAML reader refuses.
+        if event.style == '"' and isinstance(value, str):
             bad = _NON_PRINTABLE.search(value)
             if bad:
                 self.problem(
@@ -312,7 +324,8 @@ class _Reader:
                     f"the text holds the character U+{ord(bad.group()):04X}, which fact files may not contain "
                     "(a control character or half of a broken character); delete it",
                 )
-        self.attach(value, _mark(event), event.anchor)
+        m = event.start_mark
+        self.attach(value, (m.line + 1, m.column + 1), event.anchor)
 
     def start(self, event: Any) -> None:
         if event.tag not in _ALLOWED_TAGS:
@@ -357,16 +370,20 @@ class _Reader:
         parser: Any = None
         try:
             parser = _Parser(self.text)
-            while (event := parser.get_event()) is not None:
-                if isinstance(event, yaml.ScalarEvent):
-                    self.scalar(event)
-                elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                    self.start(event)
-                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                    self.stack.pop()
-                elif isinstance(event, yaml.AliasEvent):
+            get_event, stack, scalar, start = parser.get_event, self.stack, self.scalar, self.start
+            ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+            starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+            while (event := get_event()) is not None:
+                kind = type(event)
+                if kind is yaml.ScalarEvent:
+                    scalar(event)
+                elif kind in starts:
+                    start(event)
+                elif kind in ends:
+                    stack.pop()
+                elif kind is yaml.AliasEvent:
                     self.alias(event)
-                elif isinstance(event, yaml.DocumentStartEvent):
+                elif kind is yaml.DocumentStartEvent:
                     self.documents += 1
                     if self.documents > 1:
                         self.problem(

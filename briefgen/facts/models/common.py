@@ -55,11 +55,13 @@ def _is_letter(c: str) -> bool:
     return unicodedata.category(c)[0] in "LM"
 
 
+_ANY_INVISIBLE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+
+
 def invisible_problem(value: str) -> str | None:
     """What is wrong with the invisible characters in ``value``, or None."""
-    for i, c in enumerate(value):
-        if c not in INVISIBLE:
-            continue
+    for m in _ANY_INVISIBLE.finditer(value):
+        i, c = m.start(), m.group()
         if c in JOINERS and 0 < i < len(value) - 1 and _is_letter(value[i - 1]) and _is_letter(value[i + 1]):
             continue
         name = unicodedata.name(c, "a format character")
