@@ -57,6 +57,15 @@ class Problems:
         self.per_file[error.path] += 1
         self.kept.add(error)
 
+    def full(self, path: str) -> bool:
+        """Whether problems of ``path`` are only counted from now on (so that a caller
+        can skip describing them)."""
+        return self.per_file[path] >= PER_FILE or len(self.kept) >= IN_ALL
+
+    def count(self, path: str, n: int) -> None:
+        """Count ``n`` problems of ``path`` without describing them (see :meth:`full`)."""
+        self.dropped[path] += n
+
     def extend(self, errors: Iterable[FactError]) -> None:
         for e in errors:
             self.add(e)

@@ -87,6 +87,14 @@ def test_date_precision_must_match_the_date(case_copy: Path) -> None:
     assert "precision 'day' needs a full date YYYY-MM-DD" in err
 
 
+@pytest.mark.parametrize("written", ["2024", '"2024"', "'2024'"])
+def test_a_bare_year_is_a_date_quoted_or_not(case_copy: Path, written: str) -> None:
+    p = case_copy / "events.yaml"
+    p.write_text(p.read_text().replace("{date: 2024-01-16, precision: day}", f"{{date: {written}, precision: year}}"))
+    event = load_case(case_copy).events[0]
+    assert event.when.date == "2024" and event.when.precision == "year"
+
+
 def test_all_errors_of_all_files_in_one_run(case_copy: Path) -> None:
     (case_copy / "events.yaml").write_text(
         (case_copy / "events.yaml").read_text().replace("kind: strike", "kind: bombing", 1)

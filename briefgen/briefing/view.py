@@ -178,7 +178,7 @@ class Paragraph:
 @dataclass(slots=True)
 class RestsOn:
     label: str
-    """The item's title, with the party for a motive or rationale ('Iran: ...')."""
+    """The item's title, with the party for a motive or rationale ('North: ...')."""
     anchor: str
     """'' when the item is not shown in this briefing."""
 

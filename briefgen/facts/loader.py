@@ -252,7 +252,10 @@ def _validate_items(
         try:
             out.append((i, model.model_validate(raw)))
         except ValidationError as exc:
-            problems.extend(translate(exc, doc, model, prefix=(kind, i)))
+            if problems.full(doc.path):  # a flood: counted, not described
+                problems.count(doc.path, exc.error_count())
+            else:
+                problems.extend(translate(exc, doc, model, prefix=(kind, i)))
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 invalid_ids.add(raw["id"])
             if isinstance(raw, dict) and isinstance(raw.get("shared"), str):

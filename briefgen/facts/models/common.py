@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -267,8 +268,16 @@ def _check_partial_date(value: str) -> str:
     return value
 
 
+def _year_as_text(value: object) -> object:
+    # YAML reads a bare year (date: 2024) as a number; a year it is.
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return str(value)
+    return value
+
+
 PartialDate = Annotated[
     str,
+    BeforeValidator(_year_as_text),
     AfterValidator(_check_partial_date),
     Field(
         description="A date as precise as known: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`. "
