@@ -267,11 +267,17 @@ class SharedRow:
     """A motive two or more parties share: shown once, naming them."""
 
     title: str
-    """The shortest of the parties' own titles for it."""
+    """The shortest of the parties' own titles for it (the templates show each party's
+    own wording where the titles differ; see `same_words`)."""
     parties: list[PartyView]
     motives: list[MotiveView]
     """One per party, in party order."""
     category_label: str
+
+    @property
+    def same_words(self) -> bool:
+        """Whether every party's motive in the group has the same title."""
+        return len({m.title for m in self.motives}) == 1
 
 
 @dataclass(slots=True)
@@ -847,6 +853,9 @@ class _Builder:
         group_list = sorted(
             groups.values(), key=lambda ms: (-max(SALIENCE_LEVEL[m.salience] for m in ms), order[ms[0].category])
         )
+        if limit:  # the most salient shared groups, as many as each party's own
+            hidden.update(str(ms[0].category) for ms in group_list[limit:])
+            group_list = group_list[:limit]
         shown = [m for ms in group_list for m in ms]
         shown += sorted(own, key=lambda m: (order[m.category], self.party[m.party].index, -SALIENCE_LEVEL[m.salience]))
         views = {m.id: self._motive_view(m, in_detail) for m in shown}
