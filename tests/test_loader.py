@@ -141,3 +141,17 @@ def test_check_exit_codes_and_no_weasyprint_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+def test_a_file_is_read_again_for_places_only_when_a_problem_needs_them() -> None:
+    from briefgen.facts.yamlread import parse_text
+
+    doc = parse_text("a:\n  - 1\n  - x: two\n", "f.yaml")
+    assert doc.data == {"a": [1, {"x": "two"}]}
+    assert doc._marks is None  # a file without problems is read once, without places
+    assert doc.locate(("a", 1, "x")) == (3, 8)
+    assert doc.locate(("a", 1, "x"), key=True) == (3, 5)
+    with pytest.raises(CaseInvalid) as caught:
+        parse_text("a: 1\nb: 2\na: 3\n", "f.yaml")
+    assert [(e.line, e.col) for e in caught.value.errors] == [(3, 1)]
+    assert "first given at line 1" in caught.value.errors[0].message

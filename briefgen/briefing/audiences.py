@@ -15,7 +15,7 @@ from pydantic import Field, StrictBool, StrictInt, StringConstraints, Validation
 
 from ..errors import CaseInvalid, FactError
 from ..facts.models.common import Colour, Marking, ShortText, Strict, Text, VisibleText
-from ..facts.yamlread import load_file
+from ..facts.yamlread import Document, load_file
 from ..paths import builtin_templates_dir
 
 SectionId = Literal[
@@ -141,8 +141,8 @@ class Audience:
     profile: Profile
     folder: Path
     source: Path
-    keys: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
-    """Where each top-level key of the profile file is written (for located messages)."""
+    doc: Document | None = field(default=None, compare=False, repr=False)
+    """The profile file as read, to say where its keys are written (for located messages)."""
 
     @property
     def name(self) -> str:
@@ -150,7 +150,9 @@ class Audience:
 
     def line_of(self, key: str) -> tuple[int, int]:
         """``(line, col)`` of a key of the profile file (1, 1 when it is not written there)."""
-        return self.keys.get(key, (1, 1))
+        if self.doc is None:
+            return (1, 1)
+        return self.doc.key_marks.get((key,), (1, 1))
 
     @property
     def templates_dir(self) -> Path | None:
@@ -200,8 +202,7 @@ def _load_profile(path: Path) -> Audience:
     if profile.name != path.stem:
         raise CaseInvalid([doc.error(("name",), f"name '{profile.name}' must match the file name '{path.stem}'")])
     errors = []
-    keys = {str(k[0]): v for k, v in doc.key_marks.items() if len(k) == 1}
-    aud = Audience(profile, path.parent, path, keys)
+    aud = Audience(profile, path.parent, path, doc)
     folder = path.parent.resolve()
     # A profile may bring in only files beside it: its logo is the one local file the PDF
     # renderer is allowed to read on its behalf.
