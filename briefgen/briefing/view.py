@@ -396,6 +396,10 @@ class VerificationSummary:
 class BriefingMeta:
     case_id: str
     title: str
+    """The case's title and the edition's name ("Title — Analyst edition"): the page's title."""
+    case_title: str
+    edition_title: str | None
+    """The profile's ``title_suffix`` (e.g. "Executive summary"), or None."""
     subtitle: str | None
     as_of: str
     as_of_iso: str
@@ -1131,6 +1135,8 @@ def build_view(
     meta = BriefingMeta(
         case_id=case.id,
         title=info.title + (f" — {p.title_suffix}" if p.title_suffix else ""),
+        case_title=info.title,
+        edition_title=p.title_suffix or None,
         subtitle=info.subtitle,
         as_of=format_date(info.as_of),
         as_of_iso=info.as_of.isoformat(),
