@@ -155,3 +155,28 @@ def test_a_file_is_read_again_for_places_only_when_a_problem_needs_them() -> Non
         parse_text("a: 1\nb: 2\na: 3\n", "f.yaml")
     assert [(e.line, e.col) for e in caught.value.errors] == [(3, 1)]
     assert "first given at line 1" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2024-01-16", "2024-01-16"),
+        ("2024", 2024),
+        ("-3", -3),
+        ("1.5e-3", 0.0015),
+        ("-1E-5", -1e-05),
+        ("0x1F", 31),
+        ("1-2", "1-2"),
+        ("null", None),
+        ("nothing", "nothing"),
+        ("True", True),
+        ("tRue", "tRue"),
+        ("no", "no"),
+        (".inf", float("inf")),
+    ],
+)
+def test_plain_scalars_follow_the_yaml_1_2_core_schema(written: str, read: object) -> None:
+    from briefgen.facts.yamlread import parse_text
+
+    value = parse_text(f"v: {written}\n", "f.yaml").data["v"]
+    assert value == read and type(value) is type(read)

@@ -141,14 +141,19 @@ _RESOLVED_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 def _resolve_plain(value: str) -> Any:
     """YAML 1.2 core schema resolution of an unquoted scalar."""
-    if value and value[0] not in _RESOLVED_FIRST:
-        return value
-    if _NULL.match(value):
+    if not value:
         return None
-    if _BOOL_TRUE.match(value):
-        return True
-    if _BOOL_FALSE.match(value):
-        return False
+    first = value[0]
+    if first not in _RESOLVED_FIRST:
+        return value
+    if first in "~nN":
+        return None if _NULL.match(value) else value
+    if first in "tT":
+        return True if _BOOL_TRUE.match(value) else value
+    if first in "fF":
+        return False if _BOOL_FALSE.match(value) else value
+    if "-" in value[1:] and "e" not in value and "E" not in value:
+        return value  # a date, a range or a phrase: a '-' past the sign is only ever in an exponent
     integer = _INT.match(value) or _INT_OCT.match(value) or _INT_HEX.match(value)
     if integer and len(value) > _MAX_INT_DIGITS:
         raise ValueError(f"a number of {len(value):,} digits is too long; put it in quotes if it is text")
@@ -389,7 +394,7 @@ class _Reader:
                 self.path, *_mark(event), f"nesting is deeper than {MAX_DEPTH} levels; fact files never need this much"
             )
         container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-        p = self.attach(container, _mark(event), event.anchor)
+        p = self.attach(container, _mark(event) if self.with_marks else (0, 0), event.anchor)
         if p is None:  # a collection used as a key: already reported
             p = (*self.stack[-1].path, "?")
         self.stack.append(_Frame(container, p))
