@@ -148,7 +148,7 @@ def test_a_file_is_read_again_for_places_only_when_a_problem_needs_them() -> Non
 
     doc = parse_text("a:\n  - 1\n  - x: two\n", "f.yaml")
     assert doc.data == {"a": [1, {"x": "two"}]}
-    assert doc._marks is None  # a file without problems is read once, without places
+    assert doc._places is None  # a file without problems is read once, without places
     assert doc.locate(("a", 1, "x")) == (3, 8)
     assert doc.locate(("a", 1, "x"), key=True) == (3, 5)
     with pytest.raises(CaseInvalid) as caught:

@@ -43,6 +43,8 @@ MAX_ALIAS_EXPANSION = 100_000
 """Most values that aliases may stand for in one file, counted as if expanded."""
 
 Path_ = tuple[str | int, ...]
+_Places = tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]
+"""Where each value and each mapping key of a file is written, by path."""
 
 # libyaml's parser (PyYAML's own where PyYAML was built without libyaml); only its
 # events are used, never its constructor.
@@ -81,41 +83,29 @@ class Document:
     places): a file without problems is read once, without them.
     """
 
-    __slots__ = ("path", "data", "_text", "_marks", "_key_marks")
+    __slots__ = ("path", "data", "_text", "_places")
 
-    def __init__(
-        self,
-        path: str,
-        data: Any,
-        text: str = "",
-        marks: dict[Path_, tuple[int, int]] | None = None,
-        key_marks: dict[Path_, tuple[int, int]] | None = None,
-    ) -> None:
+    def __init__(self, path: str, data: Any, text: str = "", places: _Places | None = None) -> None:
         self.path = path
         self.data = data
         self._text = text
-        self._marks = marks
-        self._key_marks = key_marks
+        self._places = places
 
     @property
     def marks(self) -> dict[Path_, tuple[int, int]]:
         """``(line, col)`` of each value, by its path (a tuple of keys and list indexes)."""
-        if self._marks is None:
-            self._find_marks()
-        assert self._marks is not None
-        return self._marks
+        return self._find_places()[0]
 
     @property
     def key_marks(self) -> dict[Path_, tuple[int, int]]:
         """``(line, col)`` of each mapping key, by the path of its value."""
-        if self._key_marks is None:
-            self._find_marks()
-        assert self._key_marks is not None
-        return self._key_marks
+        return self._find_places()[1]
 
-    def _find_marks(self) -> None:
-        placed = _Reader(self._text, self.path, marks=True).read()
-        self._marks, self._key_marks = placed._marks or {}, placed._key_marks or {}
+    def _find_places(self) -> _Places:
+        if self._places is None:
+            self._places = _Reader(self._text, self.path, marks=True).read()._places
+        assert self._places is not None
+        return self._places
 
     def locate(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
         """Best ``(line, col)`` for a path: the key itself if asked, else the value;
@@ -276,7 +266,7 @@ class _Reader:
         self.path = path
         self.errors: list[FactError] = []
         self.with_marks = marks
-        self.doc = Document(path, None, text, {}, {}) if marks else Document(path, None, text)
+        self.doc = Document(path, None, text, ({}, {}) if marks else None)
         self.anchors: dict[str, Any] = {}
         self.aliases = 0
         self.expansion = 0
