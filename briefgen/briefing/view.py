@@ -395,8 +395,6 @@ class VerificationSummary:
 @dataclass(slots=True)
 class BriefingMeta:
     case_id: str
-    title: str
-    """The case's title and the edition's name ("Title — Analyst edition"): the page's title."""
     case_title: str
     edition_title: str | None
     """The profile's ``title_suffix`` (e.g. "Executive summary"), or None."""
@@ -435,6 +433,11 @@ class BriefingMeta:
     evidence_record: bool
     """Whether its readers may be pointed to the evidence record (not a TLP:CLEAR release)."""
     verification: VerificationSummary
+
+    @property
+    def title(self) -> str:
+        """The case's title and the edition's name ("Title — Analyst edition"): the page's title."""
+        return f"{self.case_title} — {self.edition_title}" if self.edition_title else self.case_title
 
 
 @dataclass(slots=True)
@@ -1134,7 +1137,6 @@ def build_view(
     accent = readable(p.branding.accent or "#1d3b5a")
     meta = BriefingMeta(
         case_id=case.id,
-        title=info.title + (f" — {p.title_suffix}" if p.title_suffix else ""),
         case_title=info.title,
         edition_title=p.title_suffix or None,
         subtitle=info.subtitle,
