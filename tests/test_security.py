@@ -303,7 +303,7 @@ def test_timeline_svg_escapes_every_attribute() -> None:
     for upcoming in (False, True):
         mark = Mark(
             number=1, date_iso="2024-01-16", date_label="16 Jan 2024", title="T</title><script>",
-            lanes=["north"], upcoming=upcoming, inexact=False, anchor='ev-e1"><script>',
+            lanes=["north"], upcoming=upcoming, inexact=False,
         )  # fmt: skip
         svg = str(timeline_svg([mark], [lane]))
         assert "<script" not in svg and 'q=a"' not in svg

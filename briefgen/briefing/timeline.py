@@ -29,6 +29,8 @@ MARKER_R = 10
 MAX_MARKERS = 150
 LABEL_CHARS = 15
 """Characters per line of a lane label (about the width of the left margin)."""
+DESC_EVENTS = 60
+"""Events listed one by one in the graphic's description; the table after it lists all."""
 TICK_GAP = 62
 """Least distance, in SVG units, between two date labels (a label is about 45 wide)."""
 SHORT_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -56,7 +58,11 @@ class Mark:
     upcoming: bool
     inexact: bool
     """An approximate date or a range (dashed outline)."""
-    anchor: str
+
+
+def _series(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _wrap(text: str, width: int = LABEL_CHARS) -> list[str]:
@@ -164,10 +170,24 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
         y += h + LANE_GAP
     height = y + 10
 
-    title = f"Timeline of {len(marks)} events from {marks[0].date_label} to {marks[-1].date_label}"
-    desc = "; ".join(f"{m.number}. {m.date_label}: {m.title}" for m in marks[:60])
+    # The title is the figure's text alternative (also the PDF's /Alt); the description
+    # lists the events, which the table after the figure gives in full.
+    extent = (
+        f"one event, {marks[0].date_label}"
+        if len(marks) == 1
+        else f"{len(marks)} events from {marks[0].date_label} to {marks[-1].date_label}"
+    )
+    title = (
+        f"Timeline of {extent}, "
+        f"one lane each for {_series([lane.label for lane in lanes])}; "
+        "the markers are numbered as in the table of events that follows"
+    )
+    desc = "; ".join(f"{m.number}. {m.date_label}: {m.title}" for m in marks[:DESC_EVENTS])
+    if len(marks) > DESC_EVENTS:
+        desc += f"; and {len(marks) - DESC_EVENTS} more, listed in the table"
     out = [
-        f'<svg class="timeline-graphic" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="tl-title tl-desc" '
+        f'<svg class="timeline-graphic" viewBox="0 0 {WIDTH} {height}" role="img" '
+        'aria-labelledby="tl-title" aria-describedby="tl-desc" '
         'font-family="Source Sans Pro, Arial, sans-serif" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="tl-title">{escape(title)}</title>',
         f'<desc id="tl-desc">{escape(desc)}</desc>',
@@ -236,11 +256,11 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
             fill, text_fill = ("#ffffff", ink) if m.upcoming else (ink, "#ffffff")
             dash = ' stroke-dasharray="3 2"' if m.inexact else ""
             out.append(
-                f'<a href="#{escape(m.anchor)}"><g class="tl-marker{" tl-upcoming" if m.upcoming else ""}">'
+                f'<g class="tl-marker{" tl-upcoming" if m.upcoming else ""}">'
                 f"<title>{escape(m.date_label)}: {escape(m.title)}</title>"
                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{MARKER_R}" fill="{fill}" stroke="{ink}" stroke-width="2"{dash}/>'
                 f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" '
-                f'fill="{text_fill}">{m.number}</text></g></a>'
+                f'fill="{text_fill}">{m.number}</text></g>'
             )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every value above is escaped or a number

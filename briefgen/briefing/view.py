@@ -503,11 +503,16 @@ def _mix(colour: str, towards: int, amount: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(c + (towards - c) * amount) for c in _rgb(colour)))
 
 
+WASH = "#f4f6f8"
+"""The lightest grey the page sets text on (boxes, timeline lanes); keep in step with ``--wash`` in briefing.css.j2."""
+
+
 def readable(colour: str) -> str:
-    """The colour, darkened until text in it passes WCAG AA on white."""
+    """The colour, darkened until text in it passes WCAG AA (4.5:1) on white and on
+    :data:`WASH`, and white text on it does too (contrast is symmetric)."""
     c = colour
     for _ in range(20):
-        if contrast(c, "#ffffff") >= 4.5:
+        if contrast(c, WASH) >= 4.5:
             return c
         c = _mix(c, 0, 0.12)
     return c
@@ -1037,7 +1042,6 @@ def _lanes_and_marks(events: list[EventView], parties: list[PartyView]) -> tuple
             [p.id for p in e.parties],
             e.upcoming,
             e.inexact,
-            e.meta.anchor,
         )
         for e in events
     ]
@@ -1159,7 +1163,7 @@ def build_view(
         citation_style=p.citations,
         detail=p.detail,
         accent=accent,
-        accent_dark=p.branding.accent_dark or _mix(accent, 0, 0.35),
+        accent_dark=readable(p.branding.accent_dark) if p.branding.accent_dark else _mix(accent, 0, 0.35),
         logo=audience.logo_uri,
         change_note=info.change_note,
         print_notes=b.print_notes,
