@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+AXE    := tests/a11y/node_modules/axe-core/axe.min.js
 
 .PHONY: briefings test check lint typecheck bench clean bytecode
 
@@ -24,7 +25,14 @@ briefings: bytecode
 check: bytecode
 	$(BIN)/briefgen check --archive ../shared/seeds
 
-test: bytecode
+# axe-core for the accessibility tests, from the npm registry at the version locked in
+# tests/a11y/package-lock.json. Without npm those tests skip (they need node and chromium).
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
+
+test: bytecode $(AXE)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..paths import builtin_templates_dir, font_dirs
+from .pdftags import finisher
 
 FONT_FILES = {
     ("Source Sans Pro", 400, "normal"): "SourceSansPro-Regular.ttf",
@@ -210,7 +211,9 @@ def render_pdf_counted(
     with _layout_collector():
         document = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(stylesheets=[_font_stylesheet()], font_config=font_config(), pdf_tags=tagged)
-        data = rendered.write_pdf(pdf_identifier=identifier, pdf_tags=tagged, attachments=[])
+        data = rendered.write_pdf(
+            pdf_identifier=identifier, pdf_tags=tagged, attachments=[], finisher=finisher(html) if tagged else None
+        )
     if anchors is not None:
         for number, page in enumerate(rendered.pages):
             for name, box in page.anchors.items():  # (x, y) documented; (x1, y1, x2, y2) in WeasyPrint 70

@@ -1,0 +1,152 @@
+"""pdftags: what a screen reader needs from the PDF beyond WeasyPrint's own tagging.
+
+WeasyPrint (``pdf_tags=True``) writes the structure tree from the HTML: headings, lists,
+tables with header cells, the timeline figure with its ``<title>`` as alternate text,
+links, the language and ``DisplayDocTitle``. Two things it leaves out, which PDF/UA
+asks for and which :func:`finisher` adds through ``write_pdf(finisher=...)``, its
+public post-processing hook:
+
+* a ``/Scope`` on each header cell (``/Row`` or ``/Column``), taken from the header
+  associations WeasyPrint itself made from the HTML's ``scope`` attributes: a header
+  cell named by a data cell of its own row is a row header;
+* a description (``/Contents``) on each link annotation: the accessible name of the
+  HTML link it came from (its ``aria-label``, else its text), not WeasyPrint's default
+  of the bare target (``note-3``);
+* list structure as PDF defines it: a list item's content in one ``/LBody`` (WeasyPrint
+  makes one only for an item's inline text, so the paragraphs of a judgment sat
+  directly in its ``/LI``), and a list holding only items (the ``<div>`` that HTML
+  allows around a ``<dt>``/``<dd>`` pair is replaced by what it holds).
+
+Only structure elements change; the marked content and the parent tree that points
+at it are left as WeasyPrint wrote them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pydyf
+from selectolax.lexbor import LexborHTMLParser
+
+_SPACE = re.compile(r"\s+")
+
+
+def link_names(html: str) -> dict[str, str]:
+    """Each link target of the page (``#id`` without the ``#``, or the URL) to the
+    accessible name of the first link to it that prints (links inside the on-screen
+    evidence pop-ups don't)."""
+    names: dict[str, str] = {}
+    for a in LexborHTMLParser(html).css("a[href]"):
+        href = a.attributes.get("href") or ""
+        target = href[1:] if href.startswith("#") else href
+        if not target or target in names or _inside_popup(a):
+            continue
+        name = a.attributes.get("aria-label") or _SPACE.sub(" ", a.text(deep=True, separator=" ")).strip()
+        if name:
+            names[target] = name
+    return names
+
+
+def _inside_popup(node: Any) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if "ev-body" in (parent.attributes.get("class") or "").split():
+            return True
+        parent = parent.parent
+    return False
+
+
+def _number(reference: object) -> int | None:
+    """The object number of a pydyf reference (``b"12 0 R"``)."""
+    if isinstance(reference, bytes | str):
+        head = reference.split()[0]
+        return int(head)
+    return None
+
+
+def finisher(html: str) -> Callable[[Any, pydyf.PDF], None]:
+    """A ``write_pdf`` finisher for the PDF of ``html``."""
+    names = link_names(html)
+
+    def finish(_document: Any, pdf: pydyf.PDF) -> None:
+        _describe_links(pdf, names)
+        _scope_header_cells(pdf)
+        _lists_as_pdf_defines_them(pdf)
+
+    return finish
+
+
+def _struct_elements(pdf: pydyf.PDF, tag: str) -> list[pydyf.Dictionary]:
+    return [
+        o
+        for o in pdf.objects
+        if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/StructElem" and o.get("S") == tag
+    ]
+
+
+def _describe_links(pdf: pydyf.PDF, names: dict[str, str]) -> None:
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Annot" and obj.get("Subtype") == "/Link":
+            target = obj.get("Dest")
+            if target is None and isinstance(obj.get("A"), pydyf.Dictionary):
+                target = obj["A"].get("URI")
+            name = names.get(target.string) if isinstance(target, pydyf.String) else None
+            if name:
+                obj["Contents"] = pydyf.String(name)
+
+
+def _scope_header_cells(pdf: pydyf.PDF) -> None:
+    rows_naming: dict[int, set[int | None]] = defaultdict(set)  # header id -> rows of the data cells naming it
+    for td in _struct_elements(pdf, "/TD"):
+        for key in td.get("A", {}).get("Headers", ()):
+            rows_naming[id(key)].add(_number(td.get("P")))
+    for th in _struct_elements(pdf, "/TH"):
+        key = th.get("ID")
+        own_row = key is not None and _number(th.get("P")) in rows_naming.get(id(key), ())
+        th.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = "/Row" if own_row else "/Column"
+
+
+def _lists_as_pdf_defines_them(pdf: pydyf.PDF) -> None:
+    objects = pdf.objects
+
+    def element(ref: object) -> pydyf.Dictionary | None:
+        n = _number(ref)
+        obj = objects[n] if n is not None else None
+        return obj if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/StructElem" else None
+
+    for lst in _struct_elements(pdf, "/L"):
+        kids = pydyf.Array()
+        for ref in lst["K"]:
+            kid = element(ref)
+            if kid is not None and kid["S"] not in ("/LI", "/L", "/Caption") and all(element(k) for k in kid["K"]):
+                for grandchild in kid["K"]:
+                    element(grandchild)["P"] = lst.reference  # type: ignore[index]
+                    kids.append(grandchild)
+            else:
+                kids.append(ref)
+        lst["K"] = kids
+    for item in _struct_elements(pdf, "/LI"):
+        labels: list[object] = []
+        rest: list[object] = []
+        for ref in item["K"]:
+            kid = element(ref)
+            # (a marked-content id stays with the element that owns it in the parent tree)
+            (labels if kid is None or kid["S"] == "/Lbl" else rest).append(ref)
+        if all(element(ref)["S"] == "/LBody" for ref in rest):  # type: ignore[index]
+            continue
+        body = pydyf.Dictionary(
+            {"Type": "/StructElem", "S": "/LBody", "K": pydyf.Array(), "Pg": item["Pg"], "P": item.reference}
+        )
+        pdf.add_object(body)
+        for ref in rest:
+            kid = element(ref)
+            assert kid is not None
+            # An LBody WeasyPrint made for part of the item is merged into the one body.
+            whole = kid["S"] == "/LBody" and all(element(k) is not None for k in kid["K"])
+            for moved in kid["K"] if whole else [ref]:
+                element(moved)["P"] = body.reference  # type: ignore[index]
+                body["K"].append(moved)
+        item["K"] = pydyf.Array([*labels, body.reference])
