@@ -383,7 +383,7 @@ def test_send_over_starttls_delivers_exactly_the_dry_run_messages(
     assert [e["status"] for e in journal] == ["sending", "sent"] * 5  # intent first, then the server's 250
     # A second run sends nothing again.
     assert distribute_cli(lst, "--send") == 0
-    assert "sent 0" in capsys.readouterr().out and "5 sent before" in capsys.readouterr().out + out + "5 sent before"
+    assert "sent 0, refused 0, failed 0, uncertain 0, skipped 5 (5 sent before, 0 without" in capsys.readouterr().out
     assert len(starttls.recorder.received) == 5
 
 
@@ -511,3 +511,12 @@ def test_non_ascii_address_needs_smtputf8(
                 (data,) = smtp.recorder.to("zoë@bücher.example")
                 assert "To: Zoë <zoë@bücher.example>".encode() in data
                 assert data == (dist(case) / "executive" / "copy-001-Zoë.eml").read_bytes()
+
+
+def test_send_without_a_mail_section_is_a_usage_error(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lst = write_list(case, PEOPLE[:1], mail="out: out")
+    assert distribute_cli(lst, "--send") == 2
+    assert "has no mail: section" in capsys.readouterr().err
+    assert not (case / "out").exists()
+    assert distribute_cli(lst) == 0  # without --send: copies and register as before, no message
+    assert not emls(case) and not (case / "out" / "demo" / REGISTER).exists()
