@@ -18,12 +18,15 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from .errors import BriefgenError, CaseInvalid, UsageError
+
+if TYPE_CHECKING:
+    from .output.distribute import DistributionReport
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -84,8 +87,9 @@ class Console:
 class Progress:
     """A progress bar on a terminal (rich); plain log lines elsewhere."""
 
-    def __init__(self, con: Console):
+    def __init__(self, con: Console, verb: str = "rendered"):
         self.con = con
+        self.verb = verb
         self.start = time.perf_counter()
         self.bar: Any = None
         if sys.stdout.isatty() and not con.quiet:
@@ -104,7 +108,9 @@ class Progress:
                 self.bar.stop()
             return
         print(
-            f"rendered {label} ({done}/{total}, {time.perf_counter() - self.start:.1f}s)", file=self.con.out, flush=True
+            f"{self.verb} {label} ({done}/{total}, {time.perf_counter() - self.start:.1f}s)",
+            file=self.con.out,
+            flush=True,
         )
 
 
@@ -509,11 +515,18 @@ examples:
   briefgen distribute lists/board.yaml                 a stamped PDF for everyone on the list, and a register
   briefgen distribute lists/board.yaml --out /tmp/copies
   briefgen distribute lists/board.yaml --case facts/my-case --audiences my-profiles/
+  briefgen distribute lists/board.yaml --send          also mail each copy (the list's mail: section)
+  BRIEFGEN_SMTP_PASSWORD=... briefgen distribute lists/board.yaml --send
 
 \b
 a list (copies are numbered per audience, in list order):
   case: ../facts/my-case            # relative to the list file
   edition_label: Edition 4 (final)  # optional; default 'Edition N'
+  mail:                             # optional: each message is written as .eml beside its copy
+    host: smtp.example.org          # security: starttls (default), tls or none
+    username: desk@example.org      # password: BRIEFGEN_SMTP_PASSWORD, or asked
+    sender: desk@example.org
+    allowed: {GREEN: [partner.example], AMBER: [example.org], RED: [example.org]}
   recipients:
     - {name: Ana Lima, organisation: Foreign Office, audience: executive}
     - {name: Jo Park, organisation: Ops Centre, audience: analyst, marking: RED, email: jo@example.org}""",
@@ -523,6 +536,13 @@ a list (copies are numbered per audience, in list order):
 @click.option("--case", "case_dir", metavar="CASE_DIR", help="case folder (default: the list's 'case')")
 @click.option("--templates", multiple=True, metavar="DIR", help="template folder searched first")
 @click.option("--audiences", "audience_dirs", multiple=True, metavar="DIR", help="folder of extra audience profiles")
+@click.option("--send", is_flag=True, help="mail each copy to its recipient over SMTP (the list's mail: section)")
+@click.option("--dry-run", is_flag=True, help="send nothing, say what --send would send (the default without --send)")
+@click.option(
+    "--retry-uncertain",
+    is_flag=True,
+    help="with --send: send again copies an earlier run may or may not have delivered",
+)
 @command
 def distribute(
     con: Console,
@@ -531,11 +551,20 @@ def distribute(
     case_dir: str | None,
     templates: tuple[str, ...],
     audience_dirs: tuple[str, ...],
+    send: bool,
+    dry_run: bool,
+    retry_uncertain: bool,
 ) -> int:
-    """Write a stamped PDF copy per recipient of a distribution list, and a register."""
-    from .output.distribute import DistributeOptions
+    """Write a stamped PDF copy per recipient of a distribution list, and a register; mail them with --send."""
+    from .output.distribute import DistributeOptions, load_list
     from .output.distribute import distribute as run
 
+    if retry_uncertain and not send:
+        raise UsageError("--retry-uncertain goes with --send")
+    if send and load_list(Path(list_file))[0].mail is None:
+        raise UsageError(
+            f"--send: {list_file} has no mail: section (server, sender, allowed addresses); see docs/audiences.md"
+        )
     options = DistributeOptions(
         out=Path(out) if out else None,
         case=Path(case_dir) if case_dir else None,
@@ -553,7 +582,57 @@ def distribute(
         f"{n} cop{'y' if n == 1 else 'ies'} of {m} briefing{'s' if m != 1 else ''} "
         f"written in {time.perf_counter() - t0:.1f}s; register: {report.register_csv} and .json"
     )
-    return EXIT_OK
+    if report.mail is None:
+        return EXIT_OK
+    return _deliver(con, report, dry_run=dry_run or not send, retry_uncertain=retry_uncertain)
+
+
+def _deliver(con: Console, report: DistributionReport, dry_run: bool, retry_uncertain: bool) -> int:
+    """The sending half of ``distribute``: deliver, then a summary; exit 1 unless all went."""
+    from .output.deliver import FAILED, NO_ADDRESS, NOT_SENT, REFUSED, SENT, UNCERTAIN, DeliverOptions, deliver
+
+    def ask(prompt: str) -> str:
+        return str(click.prompt(prompt, hide_input=True, err=True))
+
+    options = DeliverOptions(
+        dry_run=dry_run, retry_uncertain=retry_uncertain, password=ask if sys.stdin.isatty() else None
+    )
+    result = deliver(report, options, progress=Progress(con, verb="mail"))
+    for w in result.warnings:
+        con.warn(f"briefgen distribute: warning: {w}")
+    count = result.count
+    if dry_run:
+        would = [d for d in result.deliveries if d.status == NOT_SENT]
+        for d in would:
+            con.detail(f"would send {d.file.removesuffix('.pdf')}.eml to {d.recipient} <{d.email}>")
+        con.info(
+            f"dry run: {len(report.messages)} message{'s' if len(report.messages) != 1 else ''} written as .eml beside "
+            f"the copies; --send would send {len(would)}, {count(SENT)} already sent, "
+            f"{count(UNCERTAIN)} uncertain, {count(NO_ADDRESS)} without an address"
+        )
+        return EXIT_OK
+    for d in result.deliveries:
+        if d.this_run and d.status != SENT:
+            con.warn(f"briefgen distribute: {d.status}: {d.recipient} <{d.email}>: {d.answer or 'no answer'}")
+        elif d.status == UNCERTAIN and not d.this_run:
+            con.warn(
+                f"briefgen distribute: uncertain: {d.recipient} <{d.email}> (since {d.time}): an earlier run may have "
+                "delivered it; not sent again (--retry-uncertain sends it, with the same Message-ID)"
+            )
+    summary = (
+        f"sent {count(SENT, True)}, refused {count(REFUSED)}, failed {count(FAILED)}, uncertain {count(UNCERTAIN)}, "
+        f"skipped {count(SENT, False) + count(NO_ADDRESS)} ({count(SENT, False)} sent before, {count(NO_ADDRESS)} "
+        f"without an address), not sent {count(NOT_SENT)}; delivery register: {result.register}"
+    )
+    if result.stopped:
+        con.warn(f"briefgen distribute: error: {result.stopped}")
+    if result.ok:
+        con.info(summary)
+        return EXIT_OK
+    con.warn(summary)
+    if count(REFUSED) + count(FAILED) + count(NOT_SENT):
+        con.warn("briefgen distribute: run the same command again to send what was not sent (sent copies are skipped)")
+    return EXIT_INVALID
 
 
 @cli.command(

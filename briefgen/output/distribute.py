@@ -5,10 +5,14 @@ its recipients. For each audience on the list the usual pipeline runs once
 (load → view → HTML → PDF); :mod:`briefgen.stamp` then turns that one PDF into a copy
 per recipient, every page stamped "Prepared for NAME (ORGANISATION) · Copy N of M ·
 edition · TLP marking". Beside the copies goes a register (CSV and JSON) naming each
-copy's recipient, file and SHA-256, so a copy found elsewhere can be traced.
+copy's recipient, file and SHA-256, so a copy found elsewhere can be traced. When the
+list has a ``mail:`` section (:class:`~briefgen.output.mailsettings.MailSettings`), each
+recipient with an address also gets their message, ``copy-NNN-<name>.eml`` beside the
+copy, exactly as :mod:`briefgen.output.deliver` sends it.
 
 Everything is checked before anything is written: the list, the case, the audiences,
-and each recipient's marking against the marking of the briefing they would get.
+each recipient's marking against the marking of the briefing they would get, and (with
+``mail:``) each address against the list's marking policy.
 
 A run's copies and register are one set: they are written into a fresh folder
 ``<out>/<case>/.distribution-<pid>-<random>``, and only when all of it is on disk does
@@ -35,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,9 +47,11 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from ..briefing.audiences import AudienceName
 from ..errors import CaseInvalid, FactError, OutputError, UsageError
-from ..facts.models.common import MARKING_ORDER, Marking, Strict, VisibleText, invisible_problem
+from ..facts.models.common import MARKING_ORDER, Marking, Strict, invisible_problem
 from ..facts.yamlread import Document, load_file
 from .atomic import _sync_folder, _writer_gone, file_mode, safe_name, write_atomic
+from .mailsettings import Email, MailSettings, policy_problem
+from .message import Copy, compose, message_date
 
 if TYPE_CHECKING:
     from .build import Edition
@@ -79,9 +86,6 @@ def _printable(value: str) -> str:
 
 Person = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable)]
 PathText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_printable)]
-Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254), VisibleText
-]
 
 
 class Recipient(Strict):
@@ -97,7 +101,11 @@ class Recipient(Strict):
         description="Handling marking (TLP) stamped on this copy. It may be more restrictive than the "
         "briefing's own marking, never less; default: the briefing's own marking.",
     )
-    email: Email | None = Field(default=None, description="Where the copy is sent; recorded in the register only.")
+    email: Email | None = Field(
+        default=None,
+        description="Where the copy is mailed, when the list has a `mail` section (else recorded in the register "
+        "only). It must be allowed for the copy's marking by `mail.allowed`.",
+    )
 
 
 class DistributionList(Strict):
@@ -119,6 +127,11 @@ class DistributionList(Strict):
         min_length=1,
         max_length=10_000,
         description="Who gets a copy. The same name, organisation and audience twice is an error.",
+    )
+    mail: MailSettings | None = Field(
+        default=None,
+        description="How copies are mailed, and the marking policy for addresses. With it, `distribute` writes each "
+        "recipient's message as a `.eml` file beside their copy, and `distribute --send` sends it.",
     )
 
 
@@ -143,8 +156,24 @@ def load_list(path: Path) -> tuple[DistributionList, Document]:
         raise CaseInvalid(
             [doc.error((), "a distribution list must be a mapping (case:, recipients: ...) at its top level")]
         )
+    data = doc.data
+    mail = data.get("mail")
+    if isinstance(mail, dict) and "password" in mail:
+        # Refused by name (not as just another unknown key): a list file is shared and kept.
+        error = doc.error(
+            ("mail", "password"),
+            "a password must never be written in a list file; remove it, and set BRIEFGEN_SMTP_PASSWORD "
+            "or let briefgen ask for it",
+            key=True,
+        )
+        data = {**data, "mail": {k: v for k, v in mail.items() if k != "password"}}
+        try:
+            DistributionList.model_validate(data)
+        except ValidationError as exc:
+            raise CaseInvalid([error, *translate(exc, doc, DistributionList)]) from None
+        raise CaseInvalid([error])
     try:
-        lst = DistributionList.model_validate(doc.data)
+        lst = DistributionList.model_validate(data)
     except ValidationError as exc:
         raise CaseInvalid(translate(exc, doc, DistributionList)) from None
     errors = []
@@ -179,6 +208,8 @@ class DistributeOptions:
     """Case folder; None: the list's `case`."""
     templates: tuple[Path, ...] = ()
     audience_dirs: tuple[Path, ...] = ()
+    mail_date: datetime | None = None
+    """The Date of the messages; None: when the run started."""
 
 
 @dataclass(frozen=True)
@@ -200,10 +231,34 @@ class CopyRecord:
     sha256: str
 
 
+@dataclass(frozen=True)
+class MessageFile:
+    """A recipient's message, written beside their copy (lists with ``mail:`` only)."""
+
+    record: CopyRecord
+    path: Path
+    """Where it is found: ``<out>/<case>/distribution/<audience>/copy-NNN-<name>.eml``."""
+    name: Path
+    """Its place inside the run's folder (:attr:`DistributionReport.folder`)."""
+    message_id: str
+    sender: str
+    recipient: str
+    smtputf8: bool
+
+
 @dataclass
 class DistributionReport:
     copies: list[CopyRecord] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
+    messages: list[MessageFile] = field(default_factory=list)
+    """In list order; recipients without an address have none."""
+    mail: MailSettings | None = None
+    """The list's ``mail:`` section."""
+    list_path: Path | None = None
+    case_folder: Path | None = None
+    """``<out>/<case>``: where the link to the run's folder, and the delivery register, are."""
+    folder: Path | None = None
+    """The run's own folder (what ``distribution`` pointed at when the run ended)."""
     register_csv: Path | None = None
     register_json: Path | None = None
     layouts: dict[str, float] = field(default_factory=dict)
@@ -232,7 +287,8 @@ def _inside(path: Path, out: Path) -> None:
         raise OutputError(f"{path}: refusing to write outside the output folder {out}")
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """A register cell as written to CSV: text a spreadsheet would run as a formula is quoted."""
     # A cell starting with = + - @ is run as a formula by spreadsheets: names are data.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -254,6 +310,7 @@ def distribute(
     for t in options.templates:
         if not t.is_dir():
             raise UsageError(f"--templates {t}: no such folder")
+    date = message_date(options.mail_date)
     lst, doc = load_list(list_path)
     base = list_path.parent
     case_dir = options.case if options.case is not None else base / lst.case
@@ -304,6 +361,10 @@ def distribute(
                 )
             )
         recipients[r.audience].append((i, r))
+        if lst.mail is not None and r.email is not None:
+            problem = policy_problem(lst.mail, r.marking or edition.marking, r.email)
+            if problem:
+                errors.append(doc.error(("recipients", i, "email"), problem))
     if errors:
         raise CaseInvalid(errors)
     editions: dict[tuple[str, str], Edition] = {}
@@ -349,12 +410,16 @@ def distribute(
     staging = _new_set(case_folder, out)
     edition_text = lst.edition_label or f"Edition {case.info.edition}"
     records: dict[int, CopyRecord] = {}
-    pending: deque[tuple[Future[None], Path]] = deque()
+    messages: dict[int, MessageFile] = {}
+    pending: deque[tuple[Future[None], Path | None]] = deque()
+    """Writes in flight, each with the copy's path (None for a message)."""
 
     def finish_oldest() -> None:
         nonlocal done
         future, path = pending.popleft()
         future.result()  # an OutputError surfaces here
+        if path is None:
+            return
         report.paths.append(path)
         done += 1
         if progress:
@@ -383,7 +448,7 @@ def distribute(
                                 "font and print as empty boxes; the full name is in the copy's text, metadata and "
                                 "the register"
                             )
-                        records[i] = CopyRecord(
+                        records[i] = record = CopyRecord(
                             recipient=r.name,
                             organisation=r.organisation,
                             email=r.email or "",
@@ -397,6 +462,35 @@ def distribute(
                             pages=pages,
                             sha256=hashlib.sha256(copy.data).hexdigest(),
                         )
+                        if lst.mail is not None and r.email is not None:
+                            suffix = audiences[name].profile.title_suffix
+                            about = Copy(
+                                case=case.id,
+                                title=f"{case.info.title} — {suffix}" if suffix else case.info.title,
+                                audience=name,
+                                recipient=r.name,
+                                organisation=r.organisation,
+                                email=r.email,
+                                copy=n,
+                                copies=m,
+                                edition_label=edition_text,
+                                marking=stamp.marking,
+                                pages=pages,
+                                sha256=record.sha256,
+                                filename=path.name,
+                            )
+                            msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, date)
+                            name_eml = target.with_suffix(".eml").relative_to(staging)
+                            pending.append((writers.submit(write_atomic, staging / name_eml, msg.data, marking), None))
+                            messages[i] = MessageFile(
+                                record,
+                                path.with_suffix(".eml"),
+                                name_eml,
+                                msg.message_id,
+                                msg.sender,
+                                msg.recipient,
+                                msg.smtputf8,
+                            )
                         while pending and (len(pending) > WRITES_IN_FLIGHT or pending[0][0].done()):
                             finish_oldest()
             while pending:
@@ -411,6 +505,8 @@ def distribute(
     # The register, last: in list order, so it reads like the list it came from. Then the
     # whole set takes the place of the previous one at once.
     report.copies = [records[i] for i in sorted(records)]
+    report.messages = [messages[i] for i in sorted(messages)]
+    report.mail, report.list_path = lst.mail, list_path
     try:
         _write_register(staging, report.copies, lst, list_path, case)
         _swap_in(staging)
@@ -418,6 +514,7 @@ def distribute(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     current = case_folder / CURRENT
+    report.case_folder, report.folder = case_folder, staging
     report.register_csv, report.register_json = current / f"{REGISTER}.csv", current / f"{REGISTER}.json"
     if (case_folder / f"{REGISTER}.json").is_file():
         report.warnings.append(
@@ -495,7 +592,7 @@ def _write_register(
     writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     register = {
         "case": case.id,
         "case_fingerprint": case.fingerprint,

@@ -1,0 +1,115 @@
+"""message: one recipient's copy as an e-mail (RFC 5322 bytes, CRLF line ends), exactly
+as it is written to ``.eml`` and sent.
+
+The bytes depend only on the copy, the list and the date given: the Message-ID and the
+MIME boundary are derived from the recipient and the copy's SHA-256, so the same copy
+to the same person always has the same Message-ID (a second delivery of it is
+recognisable as a duplicate); only the Date is the run's own. Names are header *values*, never header text: a
+non-Latin name is written as RFC 2047 encoded words, a long one folded onto
+continuation lines, and a non-ASCII address makes the message an RFC 6532 (SMTPUTF8)
+one, which is sent only to a server that says it accepts them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from ..briefing.view import MARKING_MEANING
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What a message says about the copy it carries."""
+
+    case: str
+    title: str
+    """The briefing's title, e.g. 'Border crisis — Executive summary'."""
+    audience: str
+    recipient: str
+    organisation: str
+    email: str
+    copy: int
+    copies: int
+    edition_label: str
+    marking: str
+    """Without the ``TLP:`` prefix."""
+    pages: int
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message ready to send: envelope and bytes."""
+
+    message_id: str
+    sender: str
+    recipient: str
+    data: bytes
+    smtputf8: bool
+    """Whether an address is not ASCII (the server must offer SMTPUTF8)."""
+
+
+def delivery_key(copy: Copy) -> str:
+    """A stable name for 'this copy to this person at this address' (the same whenever
+    the same copy bytes go to the same recipient)."""
+    parts = (copy.case, copy.audience, copy.recipient, copy.organisation, copy.email.casefold(), copy.sha256)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def message_id(copy: Copy, sender: str) -> str:
+    domain = sender.rpartition("@")[2]
+    return f"<{delivery_key(copy)}.briefgen@{domain if domain.isascii() else 'briefgen.invalid'}>"
+
+
+def _address(name: str | None, address: str) -> Address:
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=name or "", username=local, domain=domain)
+
+
+def subject(copy: Copy) -> str:
+    return f"[TLP:{copy.marking}] {copy.title} — {copy.edition_label}, copy {copy.copy} of {copy.copies}"
+
+
+def body(copy: Copy) -> str:
+    s = "s" if copy.pages != 1 else ""
+    return (
+        f"{copy.recipient},\n\n"
+        f"attached is your copy of “{copy.title}”, {copy.edition_label}, marked TLP:{copy.marking}.\n"
+        f"It is copy {copy.copy} of {copy.copies}, prepared for {copy.recipient} ({copy.organisation}); "
+        "every page carries that stamp.\n\n"
+        f"TLP:{copy.marking}: {MARKING_MEANING[copy.marking]}\n\n"
+        f"File: {copy.filename} ({copy.pages} page{s})\n"
+        f"SHA-256: {copy.sha256}\n\n"
+        "Sent by briefgen. Share it only as its marking allows.\n"
+    )
+
+
+def compose(copy: Copy, pdf: bytes, sender: str, sender_name: str | None, date: datetime) -> Message:
+    """The message carrying ``pdf`` (the copy itself) to ``copy.email``."""
+    utf8 = not (copy.email.isascii() and sender.isascii())
+    msg = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+    mid = message_id(copy, sender)
+    # Header values go through the email package's header objects, which refuse CR/LF
+    # and encode or fold what needs it; nothing here is pasted into header text.
+    msg["From"] = _address(sender_name, sender)
+    msg["To"] = _address(copy.recipient, copy.email)
+    msg["Subject"] = " ".join(subject(copy).split())
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = mid
+    msg["X-Briefgen-Copy"] = f"{copy.case}/{copy.audience} {copy.copy}/{copy.copies} sha256={copy.sha256}"
+    msg.set_content(body(copy), cte="quoted-printable")  # 7-bit: no 8BITMIME needed
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=copy.filename)
+    msg.set_boundary(f"briefgen-{delivery_key(copy)}")  # (random by default)
+    return Message(mid, sender, copy.email, msg.as_bytes(), utf8)
+
+
+def message_date(given: datetime | None = None) -> datetime:
+    """The Date of a run's messages: ``given``, else now (to the second, UTC)."""
+    return given if given is not None else datetime.now(UTC).replace(microsecond=0)
