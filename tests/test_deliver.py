@@ -10,12 +10,17 @@ client is told to trust with ``BRIEFGEN_SMTP_CA_FILE``, as a user would for a pr
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import json
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -96,7 +101,7 @@ def case(tmp_path: Path, briefing_cache: dict[str, tuple[bytes, int]], monkeypat
         return briefing_cache.get(html) or real(html, **kw)
 
     monkeypatch.setattr(briefgen.output.pdf, "render_pdf_counted", reuse)
-    for name in ("HOST", "PORT", "SECURITY", "USERNAME", "FROM", "CA_FILE", "PASSWORD"):
+    for name in ("HOST", "PORT", "SECURITY", "USERNAME", "CA_FILE", "PASSWORD"):
         monkeypatch.delenv(f"BRIEFGEN_SMTP_{name}", raising=False)
     shutil.copytree(MINIMAL, tmp_path / "demo")
     return tmp_path
@@ -116,6 +121,8 @@ class Recorder:
     """Addresses at whose RCPT the connection is cut (before DATA: certainly not delivered)."""
     drop_in_data: set[str] = field(default_factory=set)
     """Addresses whose message is taken in, then the connection cut before the answer."""
+    hold_in_data: set[str] = field(default_factory=set)
+    """Addresses whose message is taken in, then no answer given while they stay here."""
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.drop_at_rcpt:
@@ -129,6 +136,8 @@ class Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        while set(envelope.rcpt_tos) & self.hold_in_data:
+            await asyncio.sleep(0.05)
         if set(envelope.rcpt_tos) & self.drop_in_data:
             self.drop_in_data -= set(envelope.rcpt_tos)
             server.transport.close()
@@ -270,7 +279,14 @@ def test_dry_run_writes_one_parsable_eml_per_address(case: Path, capsys: pytest.
 def test_hostile_names_stay_header_values() -> None:
     long_name = "Ьорис Ωμέγα 李雷 " * 7 + "Ende"
     base = dict(case="demo", title="T", audience="executive", organisation="O", copy=1, copies=1)
-    common = dict(edition_label="E", marking="AMBER", pages=1, sha256="0" * 64, filename="copy-001-x.pdf")
+    common = dict(
+        edition_label="E",
+        marking="AMBER",
+        pages=1,
+        sha256="0" * 64,
+        briefing_sha256="1" * 64,
+        filename="copy-001-x.pdf",
+    )
     from datetime import UTC, datetime
 
     date = datetime(2024, 6, 1, tzinfo=UTC)
@@ -317,6 +333,17 @@ def test_control_characters_in_names_and_addresses_are_refused(tmp_path: Path) -
     at = [n for n, text in enumerate(lines, start=1) if "evil.example" in text]
     assert [e.line for e in info.value.errors] == at and len(at) == 2
     assert "control characters" in info.value.errors[0].message
+
+
+def test_a_name_written_as_an_encoded_mail_header_is_refused(tmp_path: Path) -> None:
+    """'=?utf-8?q?...?=' would go out as it stands and be decoded by the reader's mail
+    program into other text than the stamp shows."""
+    lst = write_list(tmp_path, [("=?utf-8?q?Ana_Lima?=", "O", "ana@example.org"), ("Ben", "O", "ben@example.org")])
+    with pytest.raises(CaseInvalid) as info:
+        load_list(lst)
+    (error,) = info.value.errors
+    lines = lst.read_text(encoding="utf-8").splitlines()
+    assert "=?utf-8?q?Ana_Lima?=" in lines[error.line - 1] and "encoded mail header" in error.message
 
 
 def test_policy() -> None:
@@ -443,6 +470,56 @@ def test_a_run_killed_after_its_intent_was_written_leaves_the_copy_uncertain(cas
     assert [len(starttls.recorder.to(e)) for _, _, e in PEOPLE[:2]] == [0, 1]
     lines = journal.read_text(encoding="utf-8").split("\n")
     assert lines[1] == '{"mess' and json.loads(lines[2])["status"] == "sending"  # new entries on lines of their own
+
+
+def test_a_sender_killed_while_the_server_holds_a_message_leaves_it_uncertain(
+    case: Path, starttls: Smtp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kill -9 for real: a separate `briefgen distribute --send` process is killed while
+    the server holds its second message unanswered; the next run sends the third, leaves
+    the second uncertain, and no one gets a copy twice."""
+    lst = write_list(case, PEOPLE[:3])
+    journal = case / "out" / "demo" / JOURNAL
+    starttls.recorder.hold_in_data = {PEOPLE[1][2]}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "distribute", str(lst), "--out", str(case / "out"), "--send", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(starttls.recorder.to(PEOPLE[1][2])) == 0 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the sender never reached the second message"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        starttls.recorder.hold_in_data = set()
+        if proc.poll() is None:
+            proc.kill()
+    states = [json.loads(line)["status"] for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert states == ["sending", "sent", "sending"]  # the first sent; the second handed over, unanswered
+
+    assert distribute_cli(lst, "--send") == 1  # the third is sent; the second is reported, not sent
+    assert "uncertain: Ben Okafor <ben@example.org>" in capsys.readouterr().err
+    assert [len(starttls.recorder.to(e)) for _, _, e in PEOPLE[:3]] == [1, 1, 1]
+    assert [deliveries(case)[e]["status"] for _, _, e in PEOPLE[:3]] == ["sent", "uncertain", "sent"]
+
+
+def test_a_recipient_added_later_is_the_only_one_sent_a_copy(
+    case: Path, starttls: Smtp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lst = write_list(case, PEOPLE[:2])
+    assert distribute_cli(lst, "--send") == 0
+    first = {e: deliveries(case)[e]["sha256"] for _, _, e in PEOPLE[:2]}
+    write_list(case, PEOPLE[:3])  # every executive copy is now 'of 3'
+    assert distribute_cli(lst, "--send") == 0
+    assert "sent 1," in capsys.readouterr().out
+    assert [len(starttls.recorder.to(e)) for _, _, e in PEOPLE[:3]] == [1, 1, 1]
+    rows = deliveries(case)
+    assert {e: rows[e]["sha256"] for e in first} == first  # the register names what they were sent
+    assert rows[PEOPLE[2][2]]["status"] == "sent"
+    assert "Copy 3 of 3" in parse(starttls.recorder.to(PEOPLE[2][2])[0])["Subject"].replace("copy", "Copy")
 
 
 def test_one_sender_at_a_time(tmp_path: Path) -> None:

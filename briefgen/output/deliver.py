@@ -12,9 +12,12 @@ folders, so every run sees what earlier runs sent:
 * ``<out>/<case>/deliveries.csv``, the same state one row per copy of the current set,
   rewritten atomically at the end of every sending run, for people.
 
-A message is keyed by its Message-ID, which is derived from the recipient and the copy's
-SHA-256 (see :func:`briefgen.output.message.delivery_key`): a rebuild gives the same
-copies, so the same Message-IDs. For each message the run writes ``sending`` (fsynced)
+A message is keyed by its Message-ID, which is derived from the recipient and the SHA-256
+of the briefing their copy was stamped from (see
+:func:`briefgen.output.message.delivery_key`): a rebuild gives the same briefings, so the
+same Message-IDs, and a recipient added to the list later renumbers the other copies
+("Copy 3 of 41") without sending them again. A briefing that changed (a fact edited, a
+new edition) is a new message to everyone. For each message the run writes ``sending`` (fsynced)
 just before the DATA command, and ``sent`` once the server has answered 250. At the
 next run:
 
@@ -333,13 +336,16 @@ def _password(server: Server, options: DeliverOptions, env: Mapping[str, str]) -
 def _delivery(m: MessageFile, entry: dict[str, Any] | None, this_run: bool = False) -> Delivery:
     r = m.record
     status = NOT_SENT if entry is None else UNCERTAIN if entry["status"] == SENDING else str(entry["status"])
+    # A copy sent by an earlier run may have had another number: the register names the
+    # file and SHA-256 of what was sent.
+    sent = entry is not None and entry["status"] in (SENT, SENDING)
     return Delivery(
         recipient=r.recipient,
         organisation=r.organisation,
         email=r.email,
         audience=r.audience,
-        file=r.file,
-        sha256=r.sha256,
+        file=str(entry.get("file", r.file)) if sent and entry else r.file,
+        sha256=str(entry.get("sha256", r.sha256)) if sent and entry else r.sha256,
         message_id=m.message_id,
         status=status,
         time=str(entry["time"]) if entry else "",

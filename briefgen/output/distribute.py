@@ -50,7 +50,7 @@ from ..errors import CaseInvalid, FactError, OutputError, UsageError
 from ..facts.models.common import MARKING_ORDER, Marking, Strict, invisible_problem
 from ..facts.yamlread import Document, load_file
 from .atomic import _sync_folder, _writer_gone, file_mode, safe_name, write_atomic
-from .mailsettings import Email, MailSettings, policy_problem
+from .mailsettings import Email, MailSettings, plain_name, policy_problem
 from .message import Copy, compose, message_date
 
 if TYPE_CHECKING:
@@ -84,7 +84,9 @@ def _printable(value: str) -> str:
     return value
 
 
-Person = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable)]
+Person = Annotated[
+    str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable), AfterValidator(plain_name)
+]
 PathText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_printable)]
 
 
@@ -435,6 +437,7 @@ def distribute(
                 ]
                 for marking in dict.fromkeys(st.marking for st in stamps):
                     data, pages = laid_out[name, marking]
+                    briefing_sha256 = hashlib.sha256(data).hexdigest()
                     numbers = [n for n, st in enumerate(stamps, start=1) if st.marking == marking]
                     copies = StampedDocument(data).copies([stamps[n - 1] for n in numbers])
                     for n, copy in zip(numbers, copies, strict=True):
@@ -477,6 +480,7 @@ def distribute(
                                 marking=stamp.marking,
                                 pages=pages,
                                 sha256=record.sha256,
+                                briefing_sha256=briefing_sha256,
                                 filename=path.name,
                             )
                             msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, date)

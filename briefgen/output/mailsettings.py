@@ -23,7 +23,7 @@ Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
 ENV_PREFIX = "BRIEFGEN_SMTP_"
-ENV_SETTINGS = ("HOST", "PORT", "SECURITY", "USERNAME", "FROM", "CA_FILE")
+ENV_SETTINGS = ("HOST", "PORT", "SECURITY", "USERNAME", "CA_FILE")
 """Environment variables (``BRIEFGEN_SMTP_<NAME>``) that override the list's settings."""
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 
@@ -41,15 +41,32 @@ Destination = Annotated[
     VisibleText,
     AfterValidator(_lower),
 ]
+
+
+def plain_name(value: str) -> str:
+    """Refuse a name that mail programs would decode into other text: '=?utf-8?q?...?='
+    is an RFC 2047 encoded word, which a name is sent as, never written as."""
+    if "=?" in value and "?=" in value:
+        raise ValueError("looks like an encoded mail header (=?...?=); write the name as it should read")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
 Host = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\[\]-]+$", min_length=1, max_length=253)]
 
 
 class MailSettings(Strict):
     """How copies are mailed (`briefgen distribute LIST.yaml --send`), and to whom they may go.
 
-    Every setting but `allowed` can be overridden by an environment variable
-    `BRIEFGEN_SMTP_HOST`, `_PORT`, `_SECURITY`, `_USERNAME`, `_FROM`, `_CA_FILE`. The password
-    is never written here: it comes from `BRIEFGEN_SMTP_PASSWORD`, or briefgen asks for it."""
+    The server settings can be overridden by environment variables `BRIEFGEN_SMTP_HOST`,
+    `_PORT`, `_SECURITY`, `_USERNAME` and `_CA_FILE` (the sender and `allowed` cannot: they
+    are written into the messages and checked when the copies are made). The password is
+    never written here: it comes from `BRIEFGEN_SMTP_PASSWORD`, or briefgen asks for it."""
 
     host: Host | None = Field(
         default=None, description="The SMTP server's host name, e.g. `smtp.example.org` (or `BRIEFGEN_SMTP_HOST`)."
@@ -68,9 +85,16 @@ class MailSettings(Strict):
         description="Log in as this user (the password from `BRIEFGEN_SMTP_PASSWORD`, or asked for); default: no login.",
     )
     sender: Email = Field(description="The From address of every message, e.g. `briefings@example.org`.")
-    sender_name: Annotated[str, StringConstraints(min_length=1, max_length=120), VisibleText] | None = Field(
-        default=None, description="The name shown with the From address, e.g. `Situation Desk`."
-    )
+    sender_name: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=120),
+            VisibleText,
+            AfterValidator(_one_line),
+            AfterValidator(plain_name),
+        ]
+        | None
+    ) = Field(default=None, description="The name shown with the From address, e.g. `Situation Desk`.")
     ca_file: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
         default=None,
         description="A PEM file of the certificate authority that signed the server's certificate, relative to the "
@@ -129,8 +153,6 @@ class Server:
     port: int
     security: Security
     username: str | None
-    sender: str
-    sender_name: str | None
     ca_file: Path | None
 
     def __str__(self) -> str:
@@ -160,10 +182,7 @@ def resolve_server(mail: MailSettings, list_path: Path, env: Mapping[str, str]) 
         raise UsageError(
             "a login with security none would send the password unencrypted; use starttls or tls, or no username"
         )
-    sender = get["FROM"] or mail.sender
-    if "@" not in sender or any(c.isspace() or c in '<>"' for c in sender):
-        raise UsageError(f"{ENV_PREFIX}FROM={sender}: must be one address, like briefings@example.org")
     ca = Path(get["CA_FILE"]) if get["CA_FILE"] else (list_path.parent / mail.ca_file if mail.ca_file else None)
     if ca is not None and not ca.is_file():
         raise UsageError(f"{ca}: no such certificate file (mail.ca_file or {ENV_PREFIX}CA_FILE)")
-    return Server(host, port, security, username, sender, mail.sender_name, ca)
+    return Server(host, port, security, username, ca)

@@ -2,9 +2,10 @@
 as it is written to ``.eml`` and sent.
 
 The bytes depend only on the copy, the list and the date given: the Message-ID and the
-MIME boundary are derived from the recipient and the copy's SHA-256, so the same copy
-to the same person always has the same Message-ID (a second delivery of it is
-recognisable as a duplicate); only the Date is the run's own. Names are header *values*, never header text: a
+MIME boundary are derived from the recipient and the briefing's SHA-256 (see
+:func:`delivery_key`), so the same briefing to the same person always has the same
+Message-ID (a second delivery of it is recognisable as a duplicate); only the Date is
+the run's own. Names are header *values*, never header text: a
 non-Latin name is written as RFC 2047 encoded words, a long one folded onto
 continuation lines, and a non-ASCII address makes the message an RFC 6532 (SMTPUTF8)
 one, which is sent only to a server that says it accepts them.
@@ -41,6 +42,10 @@ class Copy:
     """Without the ``TLP:`` prefix."""
     pages: int
     sha256: str
+    """The SHA-256 of this copy (stamped for its recipient)."""
+    briefing_sha256: str
+    """The SHA-256 of the briefing the copy was stamped from: the same for every copy of
+    an edition at a marking, whoever receives it and whatever its number."""
     filename: str
 
 
@@ -57,9 +62,19 @@ class Message:
 
 
 def delivery_key(copy: Copy) -> str:
-    """A stable name for 'this copy to this person at this address' (the same whenever
-    the same copy bytes go to the same recipient)."""
-    parts = (copy.case, copy.audience, copy.recipient, copy.organisation, copy.email.casefold(), copy.sha256)
+    """A stable name for 'this briefing to this person at this address': the same
+    whenever the same briefing goes to the same recipient, whatever the copy's number
+    (adding a recipient renumbers the copies of that edition, 'Copy 3 of 41', without
+    making the briefing another one; a fact edited, a new edition, is another one)."""
+    parts = (
+        copy.case,
+        copy.audience,
+        copy.marking,
+        copy.recipient,
+        copy.organisation,
+        copy.email.casefold(),
+        copy.briefing_sha256,
+    )
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
 
 
