@@ -34,6 +34,7 @@ from briefgen import load_case
 from briefgen.briefing.audiences import load_audiences
 from briefgen.briefing.render import render_html
 from briefgen.briefing.view import WASH, build_view, contrast
+from briefgen.facts.models.common import MARKING_COLOURS
 from briefgen.output.pdf import render_pdf
 
 THREE_PARTY = DATA / "three-party"
@@ -193,6 +194,13 @@ def test_light_party_colours_are_darkened_until_they_read(pages: dict[tuple[str,
         assert contrast(circle.attributes["fill"] or "", number.attributes["fill"] or "") >= 4.5
     for label in svg.css('text[text-anchor="end"]'):
         assert contrast(label.attributes["fill"] or "", "#f7f8fa") >= 4.5
+
+
+@pytest.mark.parametrize("marking", list(MARKING_COLOURS))
+def test_every_tlp_label_reads_on_its_black_ground(marking: str) -> None:
+    """TLP 2.0 labels are coloured capitals on black; axe sees only the markings the
+    test cases use, this covers RED and AMBER+STRICT too."""
+    assert contrast(MARKING_COLOURS[marking], "#000000") >= 4.5
 
 
 # ---------------------------------------------------------------- PDF structure tree
