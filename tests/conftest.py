@@ -16,6 +16,17 @@ MINIMAL_ARCHIVE = DATA / "minimal-archive"
 DEFAULT_CASE = ROOT / "facts" / "iran-pakistan-2024"
 SEEDS = ROOT.parent / "shared" / "seeds"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+"""Debian's chromium, for the tests that look at the HTML as a browser shows it."""
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # (the tests may run as root)
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # no calls home: the machine may have no network
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture

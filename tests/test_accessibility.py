@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, DEFAULT_CASE, ROOT
+from conftest import CHROMIUM, CHROMIUM_FLAGS, DATA, DEFAULT_CASE, ROOT
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from selectolax.lexbor import LexborHTMLParser
@@ -43,7 +43,6 @@ CASES = {"default": DEFAULT_CASE, "three-party": THREE_PARTY}
 LIGHT_COLOURS = ["#ffd700", "#7fffd4", "#ffb6c1"]  # gold, aquamarine, light pink: unreadable as text on white
 
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NODE = shutil.which("node")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
@@ -88,15 +87,7 @@ def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_FLAGS,
         )
         yield b
         b.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import ARTIFACTS, DEFAULT_CASE, SEEDS, run_cli
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, DEFAULT_CASE, SEEDS, run_cli
 
 from briefgen import load_case
 from briefgen.briefing.audiences import load_audiences
@@ -158,9 +157,6 @@ def test_unchanged_inputs_are_not_rebuilt(built: Path, tmp_path: Path) -> None:
     assert not again.built and len(again.unchanged) == 1
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 @pytest.mark.parametrize("width", [375, 768, 1280])
 def test_html_does_not_overflow_horizontally(built: Path, tmp_path: Path, width: int) -> None:
@@ -178,13 +174,7 @@ def test_html_does_not_overflow_horizontally(built: Path, tmp_path: Path, width:
     page.write_text(probe)
     flags = [
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         f"--window-size={width},1200",
     ]
