@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import email.policy
 import hashlib
 import io
 import json
@@ -40,6 +41,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,7 +53,7 @@ from ..facts.models.common import MARKING_ORDER, Marking, Strict, invisible_prob
 from ..facts.yamlread import Document, load_file
 from .atomic import _sync_folder, _writer_gone, file_mode, safe_name, write_atomic
 from .mailsettings import Email, MailSettings, plain_name, policy_problem
-from .message import Copy, compose, message_date
+from .message import Copy, compose, message_date, message_id
 
 if TYPE_CHECKING:
     from .build import Edition
@@ -409,6 +411,7 @@ def distribute(
     # threads: each one ends in an fsync (milliseconds of waiting, without the GIL) that
     # can overlap the next copy's assembly. At most WRITES_IN_FLIGHT copies wait in memory.
     case_folder = out / safe_name(case.id)
+    composed = _composed_before(case_folder) if lst.mail is not None else {}
     staging = _new_set(case_folder, out)
     edition_text = lst.edition_label or f"Edition {case.info.edition}"
     records: dict[int, CopyRecord] = {}
@@ -483,7 +486,10 @@ def distribute(
                                 briefing_sha256=briefing_sha256,
                                 filename=path.name,
                             )
-                            msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, date)
+                            # A message keeps the Date it was first composed with (by a dry
+                            # run, say), so the .eml checked is byte for byte the one sent.
+                            when = composed.get(message_id(about, lst.mail.sender), date)
+                            msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, when)
                             name_eml = target.with_suffix(".eml").relative_to(staging)
                             pending.append((writers.submit(write_atomic, staging / name_eml, msg.data, marking), None))
                             messages[i] = MessageFile(
@@ -529,6 +535,21 @@ def distribute(
 
 
 # ---------------------------------------------------------------- one run, one set
+
+
+def _composed_before(case_folder: Path) -> dict[str, datetime]:
+    """Message-ID → Date of each message in the current set (``distribution/*/*.eml``)."""
+    dates: dict[str, datetime] = {}
+    for path in (case_folder / CURRENT).glob("*/*.eml"):
+        try:
+            with path.open("rb") as f:
+                head = BytesHeaderParser(policy=email.policy.default).parse(f)
+            mid, date = head.get("Message-ID"), head.get("Date")
+            if mid and date and date.datetime is not None:
+                dates[str(mid)] = date.datetime
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue  # (unreadable: the message is composed afresh)
+    return dates
 
 
 def _new_set(case_folder: Path, out: Path) -> Path:

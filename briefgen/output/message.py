@@ -4,8 +4,9 @@ as it is written to ``.eml`` and sent.
 The bytes depend only on the copy, the list and the date given: the Message-ID and the
 MIME boundary are derived from the recipient and the briefing's SHA-256 (see
 :func:`delivery_key`), so the same briefing to the same person always has the same
-Message-ID (a second delivery of it is recognisable as a duplicate); only the Date is
-the run's own. Names are header *values*, never header text: a
+Message-ID (a second delivery of it is recognisable as a duplicate). The Date is given by
+the caller: when the message was first composed, which later runs keep (see
+``distribute._composed_before``). Names are header *values*, never header text: a
 non-Latin name is written as RFC 2047 encoded words, a long one folded onto
 continuation lines, and a non-ASCII address makes the message an RFC 6532 (SMTPUTF8)
 one, which is sent only to a server that says it accepts them.
