@@ -14,6 +14,9 @@ import asyncio
 import csv
 import hashlib
 import json
+import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -537,6 +540,37 @@ def test_wrong_password_stops_before_any_message(
     assert f"the SMTP server 127.0.0.1:{starttls.port} refused the login of desk: 535" in err and "Traceback" not in err
     assert starttls.recorder.received == []
     assert {r["status"] for r in deliveries(case).values()} == {"not sent"}
+
+
+def test_on_a_terminal_the_password_is_asked_for_and_not_echoed(case: Path, starttls: Smtp) -> None:
+    """Without BRIEFGEN_SMTP_PASSWORD, a run on a terminal (a pseudo-terminal here) asks."""
+    lst = write_list(case, PEOPLE[:1])
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFGEN_SMTP_PASSWORD"}
+    command = [sys.executable, "-m", "briefgen", "distribute", str(lst), "--out", str(case / "out"), "--send"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: briefgen, its terminal the pty
+        os.execve(sys.executable, command, env)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 120
+        while b"Password of desk at 127.0.0.1:" not in seen:
+            assert time.monotonic() < deadline, seen.decode(errors="replace")[-300:]
+            if select.select([fd], [], [], 0.5)[0]:
+                seen += os.read(fd, 4096)
+        os.write(fd, b"s3cret pass\n")
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # (the child has gone: EIO)
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")[-500:]
+    assert b"s3cret" not in seen  # typed, not echoed
+    assert len(starttls.recorder.to(PEOPLE[0][2])) == 1
 
 
 def test_an_untrusted_certificate_is_refused(
