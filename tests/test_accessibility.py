@@ -156,6 +156,10 @@ def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(
         assert [w["index"] for w in walk] == list(range(expected)), "Tab skipped a control or left reading order"
         assert all(w["visible"] and w["ring"] >= 2 for w in walk), [w for w in walk if w["ring"] < 2][:3]
         if edition != "executive":
+            # A marker is announced as what it is, not as a bare "1,2,3".
+            tree = page.locator("main").aria_snapshot()
+            named = re.findall(r'group: "Evidence: (?:notes \d+(?:,\d+)*|sources)"', tree)
+            assert len(named) == page.locator("details.ev").count() > 0
             # Enter on an evidence marker opens it; a source link inside becomes the next stop.
             marker = "details.ev:has(.ev-body a) > summary" if edition == "analyst" else "details.ev > summary"
             page.evaluate(f"() => document.querySelector('{marker}').focus()")
