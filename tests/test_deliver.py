@@ -26,10 +26,12 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +40,15 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import MINIMAL
+from pydantic import ValidationError
 
 import briefgen.output.pdf
 from briefgen import cli
-from briefgen.errors import CaseInvalid, OutputError
+from briefgen.errors import CaseInvalid, OutputError, UsageError
 from briefgen.output.deliver import JOURNAL, REGISTER, Journal
 from briefgen.output.distribute import DistributeOptions, distribute, load_list
-from briefgen.output.mailsettings import MailSettings, policy_problem
-from briefgen.output.message import Copy, compose
+from briefgen.output.mailsettings import MailSettings, policy_problem, resolve_server
+from briefgen.output.message import Copy, HeaderProblem, compose
 
 PEOPLE = [
     # name, organisation, email (the minimal case's executive briefing is TLP:AMBER)
@@ -288,7 +291,11 @@ def test_hostile_names_stay_header_values() -> None:
     from datetime import UTC, datetime
 
     date = datetime(2024, 6, 1, tzinfo=UTC)
-    for name in [long_name, 'Bob <evil@x.example>, "Mallory" other@y.example', "=?utf-8?q?Bcc=3A_x?="]:
+    with pytest.raises(HeaderProblem):  # (refused by the list's model first: see the next tests)
+        compose(
+            Copy(**base, recipient="=?utf-8?q?Bcc=3A_x?=", email="jo@example.org", **common), b"", "d@x.org", None, date
+        )  # type: ignore[arg-type]
+    for name in [long_name, 'Bob <evil@x.example>, "Mallory" other@y.example']:
         m = compose(
             Copy(**base, recipient=name, email="jo@example.org", **common), b"%PDF", "d@example.org", None, date
         )  # type: ignore[arg-type]
@@ -354,6 +361,70 @@ def test_policy() -> None:
     assert policy_problem(mail, "AMBER", "x@partner.example") is not None
     assert policy_problem(mail, "AMBER", "x@sub.example.org") is not None  # a domain is that domain only
     assert policy_problem(mail, "RED", "jo@gmail.com") is None and policy_problem(mail, "RED", "al@gmail.com")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "root,x@example.org",  # smtplib would send RCPT TO:<root>
+        "gmail.com:x@example.org",  # ... to <x@example.org> under another name
+        "a(b)c@example.org",  # ... to <ac@example.org>
+        "mallory%gmail.com@example.org",  # the %-hack: relayed on by some servers
+        '"q"@example.org',
+        "user@example.org@evil.example",
+        "x@example.org.",
+        "a..b@example.org",
+    ],
+)
+def test_an_address_that_parsers_read_differently_is_refused(address: str) -> None:
+    """What the policy approves must be what the SMTP envelope carries."""
+    with pytest.raises(ValidationError, match="one plain address"):
+        MailSettings.model_validate({"sender": address})
+    assert (
+        parseaddr("jo.o'neil+briefs@example.org")[1]
+        == MailSettings.model_validate({"sender": "jo.o'neil+briefs@example.org"}).sender
+    )
+
+
+def test_the_policy_keeps_apart_domains_that_mail_keeps_apart() -> None:
+    """'straße.de' (xn--strae-oqa.de) is not 'strasse.de': casefold would merge them."""
+    mail = MailSettings.model_validate({"sender": "d@example.org", "allowed": {"AMBER": ["strasse.de", "Example.ORG"]}})
+    assert policy_problem(mail, "AMBER", "jo@straße.de") is not None
+    assert policy_problem(mail, "AMBER", "jo@strasse.de") is None
+    assert policy_problem(mail, "AMBER", "jo@EXAMPLE.org") is None
+
+
+def test_a_title_that_mail_programs_would_decode_is_refused() -> None:
+    """CVE-2024-6923: an encoded word holding CR/LF in the subject became real header lines
+    in Python before 3.11.10; whatever the Python, the message is parsed back and refused
+    unless it reads as written."""
+    base = dict(case="demo", audience="executive", organisation="O", copy=1, copies=1, marking="AMBER", pages=1)
+    extra = dict(sha256="0" * 64, briefing_sha256="1" * 64, filename="c.pdf", recipient="Ana", email="a@example.org")
+    date = datetime(2024, 6, 1, tzinfo=UTC)
+    for title in ["=?utf-8?q?=0D=0AReply-To:_e@evil.io=0D=0A=0D=0Afake_body?=", "Crisis =?utf-8?q?Bcc=3A_x?="]:
+        copy = Copy(**base, title=title, edition_label="E", **extra)  # type: ignore[arg-type]
+        with pytest.raises(HeaderProblem, match="encoded header"):
+            compose(copy, b"%PDF", "d@example.org", None, date)
+
+
+def test_an_edition_label_that_mail_programs_would_decode_is_refused_at_its_line(tmp_path: Path) -> None:
+    lst = write_list(tmp_path, PEOPLE[:1])
+    lst.write_text(lst.read_text().replace("Edition 2 (final)", "=?utf-8?q?x?="), encoding="utf-8")
+    with pytest.raises(CaseInvalid) as info:
+        load_list(lst)
+    (error,) = info.value.errors
+    assert error.line == 2 and "encoded mail header" in error.message
+
+
+def test_security_none_only_to_a_relay_on_this_machine(tmp_path: Path) -> None:
+    mail = MailSettings.model_validate({"host": "smtp.example.org", "security": "none", "sender": "d@example.org"})
+    with pytest.raises(UsageError, match="only to a relay on this machine"):
+        resolve_server(mail, tmp_path / "l.yaml", {})
+    starttls = MailSettings.model_validate({"host": "smtp.example.org", "sender": "d@example.org"})
+    with pytest.raises(UsageError, match="only to a relay on this machine"):
+        resolve_server(starttls, tmp_path / "l.yaml", {"BRIEFGEN_SMTP_SECURITY": "none"})
+    for host in ("127.0.0.1", "localhost", "::1"):
+        assert resolve_server(mail, tmp_path / "l.yaml", {"BRIEFGEN_SMTP_HOST": host}).security == "none"
 
 
 def test_policy_refuses_before_anything_is_written(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -462,7 +533,18 @@ def test_a_run_killed_after_its_intent_was_written_leaves_the_copy_uncertain(cas
     msg = parse(emls(case)["copy-001-Ana-Lima.eml"])
     journal = case / "out" / "demo" / JOURNAL
     journal.write_text(
-        json.dumps({"message_id": msg["Message-ID"], "status": "sending", "time": "t"}) + '\n{"mess', encoding="utf-8"
+        json.dumps(
+            {
+                "message_id": msg["Message-ID"],
+                "status": "sending",
+                "time": "t",
+                "answer": "",
+                "email": "ana@example.org",
+                "sha256": "",
+            }
+        )
+        + '\n{"mess',
+        encoding="utf-8",
     )
     assert distribute_cli(lst, "--send") == 1
     assert [len(starttls.recorder.to(e)) for _, _, e in PEOPLE[:2]] == [0, 1]
@@ -529,6 +611,36 @@ def test_one_sender_at_a_time(tmp_path: Path) -> None:
         first.close()
     Journal(tmp_path / JOURNAL).close()
     assert (tmp_path / JOURNAL).stat().st_mode & 0o007 == 0  # names recipients: never world-readable
+
+
+def test_the_journal_is_never_written_through_a_link_nor_left_readable(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("")
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / JOURNAL).symlink_to(victim)
+    with pytest.raises(OutputError, match="symbolic link"):
+        Journal(tmp_path / "case" / JOURNAL)
+    assert victim.read_text() == ""
+    loose = tmp_path / JOURNAL
+    loose.write_text("")
+    loose.chmod(0o644)
+    Journal(loose).close()
+    assert loose.stat().st_mode & 0o007 == 0
+
+
+def test_a_journal_line_for_another_address_or_without_its_fields_counts_for_nothing(
+    case: Path, starttls: Smtp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lst = write_list(case, PEOPLE[:2])
+    assert distribute_cli(lst, "--dry-run") == 0
+    ana, ben = (parse(data)["Message-ID"] for data in emls(case).values())
+    forged = {"message_id": ana, "status": "sent", "time": "t", "answer": "", "email": "x@example.org", "sha256": ""}
+    (case / "out" / "demo" / JOURNAL).write_text(
+        json.dumps(forged) + "\n" + json.dumps({"message_id": ben}) + "\n", encoding="utf-8"
+    )
+    assert distribute_cli(lst, "--send") == 0  # no KeyError; both sent
+    assert "unreadable line" in capsys.readouterr().err
+    assert [len(starttls.recorder.to(e)) for _, _, e in PEOPLE[:2]] == [1, 1]
 
 
 def test_wrong_password_stops_before_any_message(

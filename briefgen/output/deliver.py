@@ -41,6 +41,7 @@ import json
 import os
 import smtplib
 import ssl
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, UsageError
-from ..facts.models.common import MARKING_ORDER
 from .atomic import _sync_folder, file_mode, write_atomic
 from .distribute import CopyRecord, DistributionReport, MessageFile, csv_cell
 from .mailsettings import PASSWORD_ENV, Server, resolve_server
@@ -61,6 +61,9 @@ TIMEOUT = 60.0
 """Seconds to wait for the server at any step before giving up on it."""
 
 SENT, SENDING, REFUSED, FAILED = "sent", "sending", "refused", "failed"
+STATES = frozenset({SENT, SENDING, REFUSED, FAILED})
+"""What the journal records; the register adds the states of copies not tried."""
+ENTRY_FIELDS = frozenset({"message_id", "status", "time", "answer", "email", "sha256"})
 UNCERTAIN, NOT_SENT, NO_ADDRESS = "uncertain", "not sent", "no address"
 
 Progress = Callable[[str, int, int], None]
@@ -145,8 +148,10 @@ def read_journal(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
             continue
         try:
             entry = json.loads(line)
+            if not (isinstance(entry, dict) and entry.keys() >= ENTRY_FIELDS and entry["status"] in STATES):
+                raise ValueError("not a journal entry")
             states[str(entry["message_id"])] = entry
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, TypeError):
             warnings.append(f"{path}:{n}: an unreadable line (a run cut short while writing it?) was ignored")
     return states, warnings
 
@@ -157,9 +162,18 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, file_mode("RED"))
+            # Never through a link (someone else's file would get the names and addresses).
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, file_mode("RED"))
         except OSError as exc:
-            raise OutputError(f"{path}: cannot write the delivery register: {exc.strerror}") from None
+            raise OutputError(
+                f"{path}: cannot write the delivery register: {exc.strerror}"
+                + ("; it is a symbolic link: remove it" if path.is_symlink() else "")
+            ) from None
+        info = os.fstat(self.fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(self.fd)
+            raise OutputError(f"{path}: the delivery register is not a file of yours; move it away and run again")
+        os.fchmod(self.fd, file_mode("RED"))  # (a file made by hand or an older run: never readable by others)
         try:
             import fcntl
 
@@ -333,6 +347,12 @@ def _password(server: Server, options: DeliverOptions, env: Mapping[str, str]) -
     return options.password(f"Password of {server.username} at {server.host}")
 
 
+def _entry(states: dict[str, dict[str, Any]], m: MessageFile) -> dict[str, Any] | None:
+    """The journal's last word on ``m``: only an entry for its own address counts."""
+    entry = states.get(m.message_id)
+    return entry if entry is not None and entry["email"] == m.recipient else None
+
+
 def _delivery(m: MessageFile, entry: dict[str, Any] | None, this_run: bool = False) -> Delivery:
     r = m.record
     status = NOT_SENT if entry is None else UNCERTAIN if entry["status"] == SENDING else str(entry["status"])
@@ -372,7 +392,7 @@ def deliver(
     def plan(states: dict[str, dict[str, Any]]) -> list[MessageFile]:
         todo = []
         for m in report.messages:
-            entry = states.get(m.message_id)
+            entry = _entry(states, m)
             status = entry["status"] if entry else None
             if status == SENT or (status == SENDING and not options.retry_uncertain):
                 continue
@@ -383,7 +403,7 @@ def deliver(
         states, out.warnings = read_journal(journal_path)
         would = {m.message_id for m in plan(states)}
         for m in report.messages:
-            d = _delivery(m, states.get(m.message_id))
+            d = _delivery(m, _entry(states, m))
             if m.message_id in would:
                 d.status, d.time, d.answer = NOT_SENT, "", "would be sent"
             out.deliveries.append(d)
@@ -402,7 +422,7 @@ def deliver(
             except _Stop as stop:
                 out.stopped = str(stop)
         states, _ = read_journal(journal_path)
-        out.deliveries = [_delivery(m, states.get(m.message_id), m.message_id in tried) for m in report.messages]
+        out.deliveries = [_delivery(m, _entry(states, m), m.message_id in tried) for m in report.messages]
         out.deliveries += [_no_address(c) for c in no_address]
         _write_register(out, report)
     return out
@@ -454,5 +474,5 @@ def _write_register(out: DeliveryReport, report: DistributionReport) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: csv_cell(v) for k, v in row.items()})
-    marking = max((c.marking.removeprefix("TLP:") for c in report.copies), key=lambda m: MARKING_ORDER.get(m, 0))
-    write_atomic(out.register, text.getvalue().encode("utf-8"), marking)
+    # Names and addresses: never readable by other users, whatever the copies' marking.
+    write_atomic(out.register, text.getvalue().encode("utf-8"), "RED")

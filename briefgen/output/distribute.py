@@ -53,7 +53,7 @@ from ..facts.models.common import MARKING_ORDER, Marking, Strict, invisible_prob
 from ..facts.yamlread import Document, load_file
 from .atomic import _sync_folder, _writer_gone, file_mode, safe_name, write_atomic
 from .mailsettings import Email, MailSettings, plain_name, policy_problem
-from .message import Copy, compose, message_date, message_id
+from .message import Copy, HeaderProblem, compose, message_date, message_id
 
 if TYPE_CHECKING:
     from .build import Edition
@@ -119,9 +119,12 @@ class DistributionList(Strict):
     analyst edition gets 'Copy 3 of M', M being the number of analyst copies."""
 
     case: PathText = Field(description="The case folder, relative to this list file (`--case` overrides it).")
-    edition_label: Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_printable)] | None = (
-        Field(default=None, description="How the edition is named on each copy; default 'Edition N' from the case.")
-    )
+    edition_label: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=60), AfterValidator(_printable), AfterValidator(plain_name)
+        ]
+        | None
+    ) = Field(default=None, description="How the edition is named on each copy; default 'Edition N' from the case.")
     out: PathText | None = Field(
         default=None,
         description="Output folder, relative to this list file (`--out` overrides it); default `output`. "
@@ -440,7 +443,7 @@ def distribute(
                 ]
                 for marking in dict.fromkeys(st.marking for st in stamps):
                     data, pages = laid_out[name, marking]
-                    briefing_sha256 = hashlib.sha256(data).hexdigest()
+                    briefing_sha256 = hashlib.sha256(editions[name, marking].html.encode("utf-8")).hexdigest()
                     numbers = [n for n, st in enumerate(stamps, start=1) if st.marking == marking]
                     copies = StampedDocument(data).copies([stamps[n - 1] for n in numbers])
                     for n, copy in zip(numbers, copies, strict=True):
@@ -489,7 +492,10 @@ def distribute(
                             # A message keeps the Date it was first composed with (by a dry
                             # run, say), so the .eml checked is byte for byte the one sent.
                             when = composed.get(message_id(about, lst.mail.sender), date)
-                            msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, when)
+                            try:
+                                msg = compose(about, copy.data, lst.mail.sender, lst.mail.sender_name, when)
+                            except HeaderProblem as exc:
+                                raise UsageError(f"{list_path}: {exc}") from None
                             name_eml = target.with_suffix(".eml").relative_to(staging)
                             pending.append((writers.submit(write_atomic, staging / name_eml, msg.data, marking), None))
                             messages[i] = MessageFile(

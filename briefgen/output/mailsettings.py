@@ -9,8 +9,12 @@ comes from ``BRIEFGEN_SMTP_PASSWORD`` or a prompt.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal, cast
 
@@ -28,19 +32,40 @@ ENV_SETTINGS = ("HOST", "PORT", "SECURITY", "USERNAME", "CA_FILE")
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 
 
-def _lower(value: str) -> str:
-    return value.casefold()
+# An address is a plain dot-atom before the @ (letters of any script, digits and
+# - _ + ' . , no dot first, last or twice) and host-name labels after it. Nothing that
+# one parser reads as another address: SMTP's own parsing of "root,x@example.org" sends
+# to "root", of "a(b)c@..." to "ac@...", of "x%y@..." (the %-hack) perhaps elsewhere.
+_ATOM = r"[\w+'-]+"
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+ADDRESS = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$")
+DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
 
 
-Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254), VisibleText
-]
-Destination = Annotated[
-    str,
-    StringConstraints(pattern=r"^(?:[^@\s<>\"]+@)?[^@\s<>\"]+\.[^@\s<>\"]+$", max_length=254),
-    VisibleText,
-    AfterValidator(_lower),
-]
+def normal_address(value: str) -> str:
+    """``value`` as the policy compares it: lower case (``str.lower``, which keeps 'ß' and
+    'ς' apart from 'ss' and 'σ', as mail's IDNA does; ``casefold`` would merge them)."""
+    return unicodedata.normalize("NFC", value).lower()
+
+
+def _address(value: str) -> str:
+    value = unicodedata.normalize("NFC", value)
+    if not ADDRESS.match(value) or parseaddr(value)[1] != value:
+        raise ValueError(
+            "must be one plain address, like jo.park@example.org (letters, digits and - _ + ' . before the @)"
+        )
+    return value
+
+
+def _destination(value: str) -> str:
+    value = normal_address(value)
+    if not (DOMAIN.match(value) or ADDRESS.match(value)):
+        raise ValueError("must be a domain (example.org) or one plain address (jo.park@example.org)")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), VisibleText, AfterValidator(_address)]
+Destination = Annotated[str, StringConstraints(max_length=254), VisibleText, AfterValidator(_destination)]
 
 
 def plain_name(value: str) -> str:
@@ -125,7 +150,7 @@ class MailSettings(Strict):
 
 
 def domain_of(address: str) -> str:
-    return address.rpartition("@")[2].casefold()
+    return normal_address(address).rpartition("@")[2]
 
 
 def policy_problem(mail: MailSettings, marking: str, address: str) -> str | None:
@@ -135,7 +160,7 @@ def policy_problem(mail: MailSettings, marking: str, address: str) -> str | None
         return None
     rank = MARKING_ORDER[marking]
     allowed = {d for m, ds in mail.allowed.items() if MARKING_ORDER[m] >= rank for d in ds}
-    if address.casefold() in allowed or domain_of(address) in allowed:
+    if normal_address(address) in allowed or domain_of(address) in allowed:
         return None
     listed = ", ".join(sorted(allowed)) or "none"
     return (
@@ -159,6 +184,15 @@ class Server:
         return f"{self.host}:{self.port}"
 
 
+def _loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve_server(mail: MailSettings, list_path: Path, env: Mapping[str, str]) -> Server:
     """The settings to send with: the list's ``mail:`` section, each overridden by its
     ``BRIEFGEN_SMTP_*`` variable when set. Raises UsageError for a wrong variable."""
@@ -170,6 +204,11 @@ def resolve_server(mail: MailSettings, list_path: Path, env: Mapping[str, str]) 
     if security_text not in DEFAULT_PORTS:
         raise UsageError(f"{ENV_PREFIX}SECURITY={security_text}: must be one of starttls, tls, none")
     security = cast(Security, security_text)
+    if security == "none" and not _loopback(host):
+        raise UsageError(
+            f"security none sends the copies unencrypted: only to a relay on this machine (localhost, 127.0.0.1, "
+            f"::1), not to {host}; use starttls or tls"
+        )
     port_text = get["PORT"]
     if port_text is not None:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:

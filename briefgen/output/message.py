@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import Parser
 from email.utils import format_datetime
 
 from ..briefing.view import MARKING_MEANING
@@ -45,8 +46,9 @@ class Copy:
     sha256: str
     """The SHA-256 of this copy (stamped for its recipient)."""
     briefing_sha256: str
-    """The SHA-256 of the briefing the copy was stamped from: the same for every copy of
-    an edition at a marking, whoever receives it and whatever its number."""
+    """The SHA-256 of the briefing's HTML the copy was laid out from: the same for every
+    copy of an edition at a marking, whoever receives it, whatever its number, and
+    whichever WeasyPrint or fonts lay it out."""
     filename: str
 
 
@@ -123,7 +125,45 @@ def compose(copy: Copy, pdf: bytes, sender: str, sender_name: str | None, date: 
     msg.set_content(body(copy), cte="quoted-printable")  # 7-bit: no 8BITMIME needed
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=copy.filename)
     msg.set_boundary(f"briefgen-{delivery_key(copy)}")  # (random by default)
-    return Message(mid, sender, copy.email, msg.as_bytes(), utf8)
+    data = msg.as_bytes()
+    _check_headers(data, copy, sender)
+    return Message(mid, sender, copy.email, data, utf8)
+
+
+HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "X-Briefgen-Copy", "MIME-Version", "Content-Type"]
+
+
+class HeaderProblem(ValueError):
+    """A message would not read, once parsed, as it was written."""
+
+
+def _check_headers(data: bytes, copy: Copy, sender: str) -> None:
+    """Parse the message back, as its reader's mail program will, and refuse it unless it
+    has exactly our headers saying exactly what we wrote. Text that looks like an RFC 2047
+    encoded word ('=?utf-8?q?...?=') in a title is decoded by mail programs into other
+    text, and Python before 3.11.10 and 3.12.5 (CVE-2024-6923) even writes the line breaks
+    such a word encodes as real ones, adding headers of the sender's choosing."""
+    # (the text parser, for the raw UTF-8 of an SMTPUTF8 message; text is compared without
+    # its spaces, which the email package's decoder adds between adjacent encoded words)
+    parsed = Parser(policy=policy.default).parsestr(data.decode("utf-8", "replace"), headersonly=True)
+
+    def same(a: object, b: str) -> bool:
+        return "".join(str(a).split()) == "".join(b.split())
+
+    problems = []
+    if list(parsed.keys()) != HEADERS:
+        problems.append(f"its headers would be {', '.join(parsed.keys())}")
+    if not same(parsed["Subject"], subject(copy)):
+        problems.append(f"its subject would read {str(parsed['Subject'])!r}")
+    to: tuple[Address, ...] = parsed["To"].addresses if parsed["To"] is not None else ()
+    if len(to) != 1 or to[0].addr_spec != copy.email or not same(to[0].display_name, copy.recipient):
+        problems.append(f"it would be addressed to {parsed['To']!s}")
+    if problems:
+        raise HeaderProblem(
+            f"the message to {copy.email} would not say what briefgen wrote: {'; '.join(problems)}; the recipient's "
+            "name, the title or the edition label holds text a mail program decodes as an encoded header (=?...?=): "
+            "rephrase it"
+        )
 
 
 def message_date(given: datetime | None = None) -> datetime:
