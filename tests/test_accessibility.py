@@ -158,7 +158,7 @@ def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(
         if edition != "executive":
             # A marker is announced as what it is, not as a bare "1,2,3".
             tree = page.locator("main").aria_snapshot()
-            named = re.findall(r'group: "Evidence: (?:notes \d+(?:,\d+)*|sources)"', tree)
+            named = re.findall(r'group: "Evidence: (?:notes \d+(?:, \d+)*|sources)"', tree)
             assert len(named) == page.locator("details.ev").count() > 0
             # Enter on an evidence marker opens it; a source link inside becomes the next stop.
             marker = "details.ev:has(.ev-body a) > summary" if edition == "analyst" else "details.ev > summary"

@@ -29,8 +29,6 @@ MARKER_R = 10
 MAX_MARKERS = 150
 LABEL_CHARS = 15
 """Characters per line of a lane label (about the width of the left margin)."""
-DESC_EVENTS = 60
-"""Events listed one by one in the graphic's description; the table after it lists all."""
 TICK_GAP = 62
 """Least distance, in SVG units, between two date labels (a label is about 45 wide)."""
 SHORT_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -171,26 +169,25 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
     height = y + 10
 
     # The title is the figure's text alternative (also the PDF's /Alt); the description
-    # lists the events, which the table after the figure gives in full.
+    # says how to read it. The table after the figure is its equivalent: it lists every
+    # event with its date and sources, so the description does not repeat them.
     extent = (
         f"one event, {marks[0].date_label}"
         if len(marks) == 1
         else f"{len(marks)} events from {marks[0].date_label} to {marks[-1].date_label}"
     )
-    title = (
-        f"Timeline of {extent}, "
-        f"one lane each for {_series([lane.label for lane in lanes])}; "
-        "the markers are numbered as in the table of events that follows"
+    title = f"Timeline of {extent}, one lane each for {_series([lane.label for lane in lanes])}"
+    desc = (
+        "Each event is a numbered marker in the lane of the party that acted; the table of events "
+        "that follows lists them by number, with their dates and sources"
     )
-    desc = "; ".join(f"{m.number}. {m.date_label}: {m.title}" for m in marks[:DESC_EVENTS])
-    if len(marks) > DESC_EVENTS:
-        desc += f"; and {len(marks) - DESC_EVENTS} more, listed in the table"
     out = [
         f'<svg class="timeline-graphic" viewBox="0 0 {WIDTH} {height}" role="img" '
         'aria-labelledby="tl-title" aria-describedby="tl-desc" '
         'font-family="Source Sans Pro, Arial, sans-serif" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="tl-title">{escape(title)}</title>',
         f'<desc id="tl-desc">{escape(desc)}</desc>',
+        '<g aria-hidden="true">',  # (what is drawn: the title and description say it)
     ]
     for present, zx, label in ((before, LEFT, "Earlier"), (after, WIDTH - RIGHT - ZONE, "Later")):
         if present:
@@ -262,5 +259,5 @@ def timeline_svg(marks: Sequence[Mark], party_lanes: Sequence[Lane]) -> Markup:
                 f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="10" font-weight="700" '
                 f'fill="{text_fill}">{m.number}</text></g>'
             )
-    out.append("</svg>")
+    out.append("</g></svg>")
     return Markup("".join(out))  # noqa: S704 - every value above is escaped or a number
