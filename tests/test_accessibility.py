@@ -332,8 +332,27 @@ def rule_figure_alt(html: str, reader: PdfReader) -> list[str]:
     return problems
 
 
+def printed_link_names(html: str) -> dict[str, set[str]]:
+    """Target -> the accessible names of the printed links to it (not those in pop-ups)."""
+    found: dict[str, set[str]] = {}
+    for a in LexborHTMLParser(html).css("a[href]"):
+        if any("ev-body" in (p.attributes.get("class") or "") for p in _ancestors(a)):
+            continue
+        href = a.attributes.get("href") or ""
+        name = a.attributes.get("aria-label") or " ".join(a.text(separator=" ").split())
+        found.setdefault(href.removeprefix("#"), set()).add(name)
+    return found
+
+
+def _ancestors(node: Any) -> Iterator[Any]:
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
 def rule_link_descriptions(html: str, reader: PdfReader) -> list[str]:
     problems = []
+    names = printed_link_names(html)
     for page in reader.pages:
         for annot in map(_get, page.get("/Annots") or []):
             if annot.get("/Subtype") != "/Link":
@@ -342,6 +361,9 @@ def rule_link_descriptions(html: str, reader: PdfReader) -> list[str]:
             contents = str(annot.get("/Contents") or "").strip()
             if not contents or contents == target or contents.isdigit():
                 problems.append(f"link to {target!r} described as {contents!r}")
+            elif not contents.startswith("Go to: ") and not all(n.startswith(contents) for n in names.get(target, ())):
+                # (one description per target: it must not contradict any link's own text)
+                problems.append(f"link to {target!r} described as {contents!r}, but links to it read {names[target]}")
             if "/StructParent" not in annot:
                 problems.append(f"link to {target!r} is not in the structure tree")
     return sorted(set(problems))[:10]

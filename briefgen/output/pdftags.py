@@ -23,6 +23,7 @@ at it are left as WeasyPrint wrote them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,22 +33,50 @@ import pydyf
 from selectolax.lexbor import LexborHTMLParser
 
 _SPACE = re.compile(r"\s+")
+_ID = re.compile(r"^[A-Za-z][\w.:-]*$")
 
 
 def link_names(html: str) -> dict[str, str]:
-    """Each link target of the page (``#id`` without the ``#``, or the URL) to the
-    accessible name of the first link to it that prints (links inside the on-screen
-    evidence pop-ups don't)."""
-    names: dict[str, str] = {}
-    for a in LexborHTMLParser(html).css("a[href]"):
+    """Each link target of the page (``#id`` without the ``#``, or the URL) to a
+    description of the links to it that print (links inside the on-screen evidence
+    pop-ups don't): their accessible name (``aria-label``, else text) when they all
+    share it; else the part all their names share, up to a comma ("ECSS, 6 Feb 2024"
+    for "ECSS, 6 Feb 2024, para. 4" and "..., para. 21"); else the text of what they
+    lead to. (A PDF link annotation knows its target, not which HTML link made it.)"""
+    tree = LexborHTMLParser(html)
+    found: dict[str, list[str]] = {}
+    for a in tree.css("a[href]"):
         href = a.attributes.get("href") or ""
         target = href[1:] if href.startswith("#") else href
-        if not target or target in names or _inside_popup(a):
+        if not target or _inside_popup(a):
             continue
         name = a.attributes.get("aria-label") or _SPACE.sub(" ", a.text(deep=True, separator=" ")).strip()
         if name:
-            names[target] = name
+            found.setdefault(target, []).append(name)
+    names = {}
+    for target, said in found.items():
+        if len(set(said)) == 1:
+            names[target] = said[0]
+            continue
+        shared = os.path.commonprefix(said)
+        if shared in said or ", " in shared:
+            names[target] = shared if shared in said else shared[: shared.rindex(", ")]
+            continue
+        names[target] = f"Go to: {_describe(tree, target) or said[0]}"
     return names
+
+
+def _describe(tree: LexborHTMLParser, target: str) -> str:
+    """What the element with id ``target`` is: its first heading, else its opening words
+    (evidence pop-ups left out)."""
+    node = tree.css_first(f'[id="{target}"]') if _ID.match(target) else None
+    if node is None:
+        return ""
+    heading = node.css_first("h1, h2, h3, h4, h5, h6")
+    for hidden in (heading or node).css("details"):
+        hidden.decompose()
+    text = _SPACE.sub(" ", (heading or node).text(deep=True, separator=" ")).strip()
+    return text if len(text) <= 80 else text[:80].rsplit(" ", 1)[0] + "…"
 
 
 def _inside_popup(node: Any) -> bool:
