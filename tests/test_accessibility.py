@@ -369,6 +369,26 @@ def rule_link_descriptions(html: str, reader: PdfReader) -> list[str]:
     return sorted(set(problems))[:10]
 
 
+def rule_content_in_tree_or_artifact(html: str, reader: PdfReader) -> list[str]:
+    """Every marked-content id the parent tree lists belongs to an element reachable from
+    the structure root: running heads, page numbers and margin markings are artifacts,
+    not spans hanging from the document without being among its children."""
+    reachable = {id(e) for e in struct_elements(reader)}
+    root = _get(reader.trailer["/Root"]["/StructTreeRoot"])
+    nums = _get(_get(root["/ParentTree"])["/Nums"])
+    orphans = 0
+    for i in range(0, len(nums), 2):
+        owners = _get(nums[i + 1])
+        for owner in owners if isinstance(owners, ArrayObject) else [owners]:
+            owner = _get(owner)
+            if isinstance(owner, DictionaryObject) and owner.get("/S") != "/Link" and id(owner) not in reachable:
+                orphans += 1
+    artifacts = sum(page.get_contents().get_data().count(b"/Artifact") for page in reader.pages)  # type: ignore[union-attr]
+    return ([f"{orphans} marked-content items belong to no element of the tree"] if orphans else []) + (
+        [] if artifacts else ["no page furniture marked as an artifact"]
+    )
+
+
 PDF_RULES = {
     "language set": rule_language,
     "title shown by viewers, tagged": rule_title_shown,
@@ -378,6 +398,7 @@ PDF_RULES = {
     "lists as L > LI > LBody": rule_lists,
     "figures with alternate text": rule_figure_alt,
     "links with a description": rule_link_descriptions,
+    "page furniture as artifacts, content in the tree": rule_content_in_tree_or_artifact,
 }
 
 

@@ -12,6 +12,10 @@ public post-processing hook:
 * a description (``/Contents``) on each link annotation: the accessible name of the
   HTML link it came from (its ``aria-label``, else its text), not WeasyPrint's default
   of the bare target (``note-3``);
+* running heads, page numbers and the marking on each page's margins as artifacts
+  (``/Artifact <</Type /Pagination>> BDC``): WeasyPrint tags them as spans hanging
+  from the document without being among its children, which screen readers cannot
+  reach and validators flag as orphaned;
 * list structure as PDF defines it: a list item's content in one ``/LBody`` (WeasyPrint
   makes one only for an item's inline text, so the paragraphs of a judgment sat
   directly in its ``/LI``), and a list holding only items (the ``<div>`` that HTML
@@ -104,6 +108,7 @@ def finisher(html: str) -> Callable[[Any, pydyf.PDF], None]:
         _describe_links(pdf, names)
         _scope_header_cells(pdf)
         _lists_as_pdf_defines_them(pdf)
+        _page_furniture_as_artifacts(pdf)
 
     return finish
 
@@ -179,3 +184,45 @@ def _lists_as_pdf_defines_them(pdf: pydyf.PDF) -> None:
                 element(moved)["P"] = body.reference  # type: ignore[index]
                 body["K"].append(moved)
         item["K"] = pydyf.Array([*labels, body.reference])
+
+
+def _page_furniture_as_artifacts(pdf: pydyf.PDF) -> None:
+    objects = pdf.objects
+
+    def get(ref: object) -> Any:
+        n = _number(ref)
+        return objects[n] if n is not None else None
+
+    root = get(pdf.catalog["StructTreeRoot"])
+    reachable: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for kid in node.get("K", ()) if isinstance(node.get("K"), list) else ():
+            child = get(kid) if isinstance(kid, bytes | str) else None
+            if isinstance(child, pydyf.Dictionary) and child.number not in reachable:
+                reachable.add(child.number)
+                stack.append(child)
+    # Marked content owned by an element no one can reach: page furniture.
+    furniture: dict[int, set[int]] = defaultdict(set)  # page object number -> MCIDs
+    for elem in _struct_elements(pdf, "/Span") + _struct_elements(pdf, "/NonStruct"):
+        if elem.number not in reachable and "Pg" in elem:
+            for kid in elem["K"]:
+                if isinstance(kid, int):
+                    furniture[_number(elem["Pg"]) or 0].add(kid)
+    if not furniture:
+        return
+    pages = list(get(pdf.catalog["Pages"])["Kids"][0::3])  # (pydyf keeps them as number, 0, "R")
+    nums = get(root["ParentTree"])["Nums"]
+    for page_number, mcids in furniture.items():
+        content = get(objects[page_number]["Contents"])
+        items = content.stream
+        for i in range(1, len(items) - 1):
+            item = items[i]
+            if isinstance(item, pydyf.Dictionary) and item.get("MCID") in mcids and items[i + 1] == b"BDC":
+                items[i - 1], items[i] = "/Artifact", pydyf.Dictionary({"Type": "/Pagination"})
+        # The parent tree lists a page's elements by MCID: an artifact has none.
+        owners = nums[2 * pages.index(page_number) + 1]
+        for mcid in mcids:
+            if mcid < len(owners):
+                owners[mcid] = b"null"
