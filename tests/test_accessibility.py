@@ -389,6 +389,20 @@ def rule_content_in_tree_or_artifact(html: str, reader: PdfReader) -> list[str]:
     )
 
 
+def rule_pdfua_identified(html: str, reader: PdfReader) -> list[str]:
+    """XMP metadata saying PDF/UA-1 (pdfuaid:part) and the title; tags not marked suspect."""
+    problems = []
+    metadata = reader.xmp_metadata
+    xmp = metadata.stream.get_data().decode("utf-8") if metadata is not None else ""
+    if 'pdfuaid:part="1"' not in xmp and "<pdfuaid:part>1</pdfuaid:part>" not in xmp:
+        problems.append("no XMP metadata naming PDF/UA-1 (pdfuaid:part)")
+    if html_lib.escape(html_title(html), quote=False) not in xmp:
+        problems.append("the XMP metadata does not hold the title (dc:title)")
+    if _get(reader.trailer["/Root"].get("/MarkInfo", {})).get("/Suspects") == True:  # noqa: E712
+        problems.append("/MarkInfo /Suspects is true")  # (absent is right: poppler misreads 'false')
+    return problems
+
+
 PDF_RULES = {
     "language set": rule_language,
     "title shown by viewers, tagged": rule_title_shown,
@@ -399,6 +413,7 @@ PDF_RULES = {
     "figures with alternate text": rule_figure_alt,
     "links with a description": rule_link_descriptions,
     "page furniture as artifacts, content in the tree": rule_content_in_tree_or_artifact,
+    "identified as PDF/UA-1 (XMP), tags not suspect": rule_pdfua_identified,
 }
 
 

@@ -212,7 +212,12 @@ def render_pdf_counted(
         document = HTML(string=html, base_url=builtin_templates_dir().as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(stylesheets=[_font_stylesheet()], font_config=font_config(), pdf_tags=tagged)
         data = rendered.write_pdf(
-            pdf_identifier=identifier, pdf_tags=tagged, attachments=[], finisher=finisher(html) if tagged else None
+            pdf_identifier=identifier,
+            pdf_tags=tagged,
+            # PDF/UA-1: XMP metadata naming the standard (pdfuaid:part), the title and dates.
+            pdf_variant="pdf/ua-1" if tagged else None,
+            attachments=[],
+            finisher=finisher(html) if tagged else None,
         )
     if anchors is not None:
         for number, page in enumerate(rendered.pages):
