@@ -172,10 +172,10 @@ def html_problems(html: str) -> list[str]:
 
 def section_words(html: str) -> dict[str, int]:
     """Words a reader reads in each section of the page (``sec-<id>`` → count): the text as
-    printed, without the excerpts that open under the evidence markers or a graphic's
-    text alternative."""
+    printed, without the excerpts that open under the evidence markers, a graphic's
+    text alternative, or what is there for screen readers only."""
     tree = LexborHTMLParser(html)
-    for hidden in tree.css("details.ev, style, script, svg title, svg desc"):
+    for hidden in tree.css("details.ev, style, script, svg title, svg desc, .visually-hidden"):
         hidden.decompose()
     out: dict[str, int] = {}
     for node in tree.css("section, nav"):
