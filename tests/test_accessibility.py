@@ -158,7 +158,7 @@ def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(
         if edition != "executive":
             # A marker is announced as what it is, not as a bare "1,2,3".
             tree = page.locator("main").aria_snapshot()
-            named = re.findall(r'group: "Evidence: (?:notes \d+(?:, \d+)*|sources)"', tree)
+            named = re.findall(r'group: "Evidence: (?:notes \d+(?:, \d+)+|note \d+|sources)"', tree)
             assert len(named) == page.locator("details.ev").count() > 0
             # Enter on an evidence marker opens it; a source link inside becomes the next stop.
             marker = "details.ev:has(.ev-body a) > summary" if edition == "analyst" else "details.ev > summary"
@@ -170,6 +170,25 @@ def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(
                 assert page.evaluate("() => document.activeElement.closest('.ev-body') !== null")
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("edition", ["analyst", "dossier"])
+def test_what_a_screen_reader_hears_is_the_words_as_written(
+    browser: Any, pages: dict[tuple[str, str], Path], edition: str
+) -> None:
+    """No accessible name upper-cased by CSS (Chromium passes text-transform into names);
+    the timeline figure's colour keys are not read out."""
+    page = open_page(browser, pages[("default", edition)])
+    try:
+        shouting = page.evaluate(
+            """() => [...document.querySelectorAll('body *')].filter(e => getComputedStyle(e).textTransform === 'uppercase'
+                 && e.textContent !== e.textContent.toUpperCase()).map(e => e.className)"""
+        )
+        figure = page.locator("figure.timeline-figure").aria_snapshot()
+    finally:
+        page.context.close()
+    assert shouting == []
+    assert "Announced, not yet happened" not in figure and "img" in figure
 
 
 def test_light_party_colours_are_darkened_until_they_read(pages: dict[tuple[str, str], Path]) -> None:
@@ -403,6 +422,22 @@ def rule_pdfua_identified(html: str, reader: PdfReader) -> list[str]:
     return problems
 
 
+def rule_one_element_per_heading_and_paragraph(html: str, reader: PdfReader) -> list[str]:
+    """A heading is one H element and a paragraph one P (an inline paragraph or heading is
+    tagged once per printed line): as many H as the page has headings, and no more P than
+    it has paragraphs (and figure captions, tagged P) plus one a page break."""
+    tree = LexborHTMLParser(html)
+    tags = [e["/S"] for e in struct_elements(reader)]
+    h = sum(1 for t in tags if re.fullmatch(r"/H[1-6]", t))
+    p, want_p = tags.count("/P"), len(tree.css("p")) + len(tree.css("figcaption")) + len(reader.pages) - 1
+    want_h = len(tree.css("h1, h2, h3, h4, h5, h6"))
+    return ([f"{h} H elements for {want_h} headings"] if h != want_h else []) + (
+        [f"{p} P elements for {want_p - len(reader.pages) + 1} paragraphs on {len(reader.pages)} pages"]
+        if p > want_p
+        else []
+    )
+
+
 PDF_RULES = {
     "language set": rule_language,
     "title shown by viewers, tagged": rule_title_shown,
@@ -414,6 +449,7 @@ PDF_RULES = {
     "links with a description": rule_link_descriptions,
     "page furniture as artifacts, content in the tree": rule_content_in_tree_or_artifact,
     "identified as PDF/UA-1 (XMP), tags not suspect": rule_pdfua_identified,
+    "one element per heading and paragraph": rule_one_element_per_heading_and_paragraph,
 }
 
 

@@ -190,6 +190,9 @@ def environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     for name, widths in {"center": (1,), "indent": (1,), "wordwrap": (2,), "format": ()}.items():
         env.filters[name] = _bounded(name, env.filters[name], *widths)
     env.globals.pop("lipsum", None)  # (lipsum(n) makes text of any size)
+    from .richtext import within  # (here: markdown and nh3 stay off a no-op build's path)
+
+    env.filters["within"] = within
     return env
 
 

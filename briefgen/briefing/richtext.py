@@ -92,6 +92,18 @@ def md_inline(text: str) -> Markup:
     return Markup(html)  # noqa: S704 - came from md_block
 
 
+def within(html: Markup, before: str = "", after: str = "") -> Markup:
+    """Rendered paragraphs with ``before`` at the start of the first one and ``after`` at
+    the end of the last one (a statement's evidence marker, a party's name), so that each
+    paragraph stays one block: one paragraph for a screen reader, in HTML and PDF alike.
+    Plain strings are escaped; where the text does not start or end with a paragraph,
+    they go outside it."""
+    text, head, tail = str(html), str(escape(before)), str(escape(after))
+    text = "<p>" + head + text[3:] if text.startswith("<p>") else head + text
+    text = text[:-4] + tail + "</p>" if text.endswith("</p>") else text + tail
+    return Markup(text)  # noqa: S704 - html is sanitised Markup, the rest escaped above
+
+
 def plain(text: str) -> Markup:
     """Escape plain text (for symmetry with the Markdown helpers)."""
     return escape(text)

@@ -16,6 +16,8 @@ public post-processing hook:
   (``/Artifact <</Type /Pagination>> BDC``): WeasyPrint tags them as spans hanging
   from the document without being among its children, which screen readers cannot
   reach and validators flag as orphaned;
+* a caption only where PDF has captions (tables, figures, lists): the timeline's key,
+  an HTML ``<figcaption>`` beside the graphic, is a paragraph;
 * list structure as PDF defines it: a list item's content in one ``/LBody`` (WeasyPrint
   makes one only for an item's inline text, so the paragraphs of a judgment sat
   directly in its ``/LI``), and a list holding only items (the ``<div>`` that HTML
@@ -66,6 +68,10 @@ def link_names(html: str) -> dict[str, str]:
         if shared in said or ", " in shared:
             names[target] = shared if shared in said else shared[: shared.rindex(", ")]
             continue
+        words = shared.rsplit(" ", 1)[0] if " " in shared else ""
+        if len(words.split()) >= 2:  # "Back to citation 1 of note 5", "... 2 of note 9": "Back to citation"
+            names[target] = words
+            continue
         names[target] = f"Go to: {_describe(tree, target) or said[0]}"
     return names
 
@@ -109,6 +115,7 @@ def finisher(html: str) -> Callable[[Any, pydyf.PDF], None]:
         _scope_header_cells(pdf)
         _lists_as_pdf_defines_them(pdf)
         _page_furniture_as_artifacts(pdf)
+        _captions_where_pdf_allows_them(pdf)
 
     return finish
 
@@ -226,3 +233,10 @@ def _page_furniture_as_artifacts(pdf: pydyf.PDF) -> None:
         for mcid in mcids:
             if mcid < len(owners):
                 owners[mcid] = b"null"
+
+
+def _captions_where_pdf_allows_them(pdf: pydyf.PDF) -> None:
+    for caption in _struct_elements(pdf, "/Caption"):
+        parent = pdf.objects[_number(caption["P"]) or 0]
+        if not (isinstance(parent, pydyf.Dictionary) and parent.get("S") in ("/Table", "/Figure", "/L")):
+            caption["S"] = "/P"
