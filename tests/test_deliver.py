@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import pty
+import random
 import select
 import shutil
 import signal
@@ -45,7 +46,7 @@ from pydantic import ValidationError
 import briefgen.output.pdf
 from briefgen import cli
 from briefgen.errors import CaseInvalid, OutputError, UsageError
-from briefgen.output.deliver import JOURNAL, REGISTER, Journal
+from briefgen.output.deliver import JOURNAL, REGISTER, Journal, read_journal
 from briefgen.output.distribute import DistributeOptions, distribute, load_list
 from briefgen.output.mailsettings import MailSettings, policy_problem, resolve_server
 from briefgen.output.message import Copy, HeaderProblem, compose
@@ -302,7 +303,7 @@ def test_hostile_names_stay_header_values() -> None:
         head = m.data.split(b"\r\n\r\n")[0]
         assert head.isascii() and not m.smtputf8
         lines = head.split(b"\r\n")
-        assert all(len(line) <= 78 for line in lines), lines  # folded, not one long line
+        assert all(len(line) <= 998 for line in lines), lines  # (RFC 5322: lines of at most 998)
         names = [line.split(b":")[0] for line in lines if not line.startswith((b" ", b"\t"))]
         assert sorted(names) == sorted(
             [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"X-Briefgen-Copy", b"MIME-Version", b"Content-Type"]
@@ -403,8 +404,73 @@ def test_a_title_that_mail_programs_would_decode_is_refused() -> None:
     date = datetime(2024, 6, 1, tzinfo=UTC)
     for title in ["=?utf-8?q?=0D=0AReply-To:_e@evil.io=0D=0A=0D=0Afake_body?=", "Crisis =?utf-8?q?Bcc=3A_x?="]:
         copy = Copy(**base, title=title, edition_label="E", **extra)  # type: ignore[arg-type]
-        with pytest.raises(HeaderProblem, match="encoded header"):
+        with pytest.raises(HeaderProblem, match="encoded word"):
             compose(copy, b"%PDF", "d@example.org", None, date)
+
+
+def test_names_of_any_shape_compose_to_exactly_themselves_or_are_refused_cleanly() -> None:
+    """Long names with commas, quotes and brackets used to fold into two addresses (the
+    email package drops the quotes when it folds at 78): every name either comes back
+    exactly, one address in To and one in From, or is refused with HeaderProblem."""
+    rng = random.Random(2024)
+    alphabet = "abcdefghij ABC,;:<>@\\\"()[]'.-_ ÅßЖωλ李陈é"
+    base = dict(case="demo", title="T", audience="executive", organisation="O", copy=1, copies=1, marking="AMBER")
+    extra = dict(pages=1, sha256="0" * 64, briefing_sha256="1" * 64, filename="c.pdf", edition_label="E")
+    date = datetime(2024, 6, 1, tzinfo=UTC)
+    names = ["Park, Jo-Ann Elizabeth Catherine Montgomery-Smythe (Ops Centre Liaison Officer), Deputy Head"]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 120))).strip() or "x" for _ in range(1500)]
+    refused = 0
+    for name in names:
+        copy = Copy(**base, recipient=name, email="jo@example.org", **extra)  # type: ignore[arg-type]
+        try:
+            m = compose(copy, b"%PDF", "desk@example.org", f"Desk, {name[:60]}", date)
+        except HeaderProblem:
+            refused += 1
+            continue
+        back = BytesParser(policy=policy.default).parsebytes(m.data, headersonly=True)
+        assert [a.addr_spec for a in back["To"].addresses] == ["jo@example.org"], name
+        assert [a.addr_spec for a in back["From"].addresses] == ["desk@example.org"], name
+    assert refused < len(names) // 10  # (a refusal is safe, but rare)
+    long = compose(
+        Copy(**base, recipient=names[0], email="jo@example.org", **extra),  # type: ignore[arg-type]
+        b"%PDF",
+        "desk@example.org",
+        'Situation Desk, Ministry of Foreign Affairs "Crisis Response Centre" (24/7 duty officer)',
+        date,
+    )
+    back = BytesParser(policy=policy.default).parsebytes(long.data, headersonly=True)
+    assert back["To"].addresses[0].display_name == names[0] and len(back["From"].addresses) == 1
+
+
+def test_a_password_that_smtp_login_cannot_carry_is_refused_without_being_shown(
+    case: Path, starttls: Smtp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", "correct horse bätterie staple")
+    assert distribute_cli(write_list(case, PEOPLE[:1]), "--send") == 2
+    err = capsys.readouterr().err
+    assert "other than ASCII" in err and "bätterie" not in err and "ä" not in err and "Traceback" not in err
+    assert starttls.recorder.received == []
+
+
+def test_the_policy_compares_domains_as_mail_routes_them() -> None:
+    """IDNA (UTS 46): 'ΟΔΟΣ' is 'οδοσ', not 'οδος' (str.lower would keep the final sigma);
+    scripts written with combining marks are addresses too."""
+    mail = MailSettings.model_validate({"sender": "d@example.org", "allowed": {"RED": ["παράδειγμα.οδος"]}})
+    assert policy_problem(mail, "RED", "jo@παράδειγμα.οδος") is None
+    assert policy_problem(mail, "RED", "jo@παράδειγμα.ΟΔΟΣ") is not None
+    assert MailSettings.model_validate({"sender": "जो@हिन्दी.भारत"}).sender == "जो@हिन्दी.भारत"
+
+
+def test_odd_files_among_the_previous_messages_neither_stall_nor_sink_a_run(case: Path) -> None:
+    lst = write_list(case, PEOPLE[:1])
+    assert distribute_cli(lst) == 0
+    folder = dist(case) / "executive"
+    (folder / "bad-date.eml").write_bytes(
+        b"Message-ID: <x@y>\r\nDate: Mon, 1 Jan 99999999999999999999 00:00:00 +0000\r\n\r\n"
+    )
+    os.mkfifo(folder / "pipe.eml")
+    (folder / "zero.eml").symlink_to("/dev/zero")
+    assert distribute_cli(lst) == 0  # (a FIFO opened for reading would wait for a writer forever)
 
 
 def test_an_edition_label_that_mail_programs_would_decode_is_refused_at_its_line(tmp_path: Path) -> None:
@@ -626,6 +692,13 @@ def test_the_journal_is_never_written_through_a_link_nor_left_readable(tmp_path:
     loose.chmod(0o644)
     Journal(loose).close()
     assert loose.stat().st_mode & 0o007 == 0
+
+
+def test_a_journal_line_nested_too_deep_is_ignored(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL
+    journal.write_text("[" * 200_000 + "\n", encoding="utf-8")
+    states, warnings = read_journal(journal)
+    assert states == {} and len(warnings) == 1
 
 
 def test_a_journal_line_for_another_address_or_without_its_fields_counts_for_nothing(

@@ -151,7 +151,7 @@ def read_journal(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
             if not (isinstance(entry, dict) and entry.keys() >= ENTRY_FIELDS and entry["status"] in STATES):
                 raise ValueError("not a journal entry")
             states[str(entry["message_id"])] = entry
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             warnings.append(f"{path}:{n}: an unreadable line (a run cut short while writing it?) was ignored")
     return states, warnings
 
@@ -233,7 +233,9 @@ def _journal(path: Path) -> Iterator[Journal]:
 
 
 def _answer(code: int, text: bytes | str) -> str:
+    """The server's reply as one printable line (no terminal control sequences from it)."""
     words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    words = "".join(c if c.isprintable() else " " for c in words)
     return f"{code} {' '.join(words.split())}".strip()
 
 
@@ -337,14 +339,23 @@ def send_one(smtp: smtplib.SMTP, message: MessageFile, data: bytes, journal: Jou
 def _password(server: Server, options: DeliverOptions, env: Mapping[str, str]) -> str | None:
     if server.username is None:
         return None
+    if not server.username.isascii():
+        raise UsageError(f"the SMTP login name {server.username!r} is not ASCII, which SMTP login cannot send")
     if env.get(PASSWORD_ENV):
-        return env[PASSWORD_ENV]
-    if options.password is None:
+        password = env[PASSWORD_ENV]
+    elif options.password is None:
         raise UsageError(
             f"the SMTP server {server} needs the password of {server.username}: set {PASSWORD_ENV}, "
             "or run on a terminal to be asked for it"
         )
-    return options.password(f"Password of {server.username} at {server.host}")
+    else:
+        password = options.password(f"Password of {server.username} at {server.host}")
+    if not password.isascii():  # (said without quoting any of it)
+        raise UsageError(
+            f"the password for {server.username} holds characters other than ASCII, which SMTP login (AUTH PLAIN "
+            "and LOGIN, as Python sends them) cannot carry; nothing was sent"
+        )
+    return password
 
 
 def _entry(states: dict[str, dict[str, Any]], m: MessageFile) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
 from collections import deque
@@ -548,13 +549,18 @@ def _composed_before(case_folder: Path) -> dict[str, datetime]:
     dates: dict[str, datetime] = {}
     for path in (case_folder / CURRENT).glob("*/*.eml"):
         try:
-            with path.open("rb") as f:
-                head = BytesHeaderParser(policy=email.policy.default).parse(f)
+            # Only a regular file of this run's kind, and only its head: a pipe, a link to
+            # /dev/zero or a huge file in the output folder must not stall or sink the run.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
+                head = BytesHeaderParser(policy=email.policy.default).parsebytes(f.read(16_384).split(b"\r\n\r\n")[0])
             mid, date = head.get("Message-ID"), head.get("Date")
             if mid and date and date.datetime is not None:
                 dates[str(mid)] = date.datetime
-        except (OSError, ValueError, TypeError, AttributeError):
-            continue  # (unreadable: the message is composed afresh)
+        except Exception:  # noqa: BLE001 - unreadable, for whatever reason: the message is composed afresh
+            continue
     return dates
 
 

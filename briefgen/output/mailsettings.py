@@ -18,6 +18,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal, cast
 
+import idna
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from ..errors import UsageError
@@ -32,36 +33,55 @@ ENV_SETTINGS = ("HOST", "PORT", "SECURITY", "USERNAME", "CA_FILE")
 PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 
 
-# An address is a plain dot-atom before the @ (letters of any script, digits and
-# - _ + ' . , no dot first, last or twice) and host-name labels after it. Nothing that
-# one parser reads as another address: SMTP's own parsing of "root,x@example.org" sends
-# to "root", of "a(b)c@..." to "ac@...", of "x%y@..." (the %-hack) perhaps elsewhere.
-_ATOM = r"[\w+'-]+"
-_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-ADDRESS = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$")
-DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")
+# An address is a plain dot-atom before the @ (letters and marks of any script, digits and
+# - _ + ' . , no dot first, last or twice) and a host name after it. Nothing that one
+# parser reads as another address: SMTP's own parsing of "root,x@example.org" sends to
+# "root", of "a(b)c@..." to "ac@...", of "x%y@..." (the %-hack) perhaps elsewhere.
+_ASCII_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 
 
-def normal_address(value: str) -> str:
-    """``value`` as the policy compares it: lower case (``str.lower``, which keeps 'ß' and
-    'ς' apart from 'ss' and 'σ', as mail's IDNA does; ``casefold`` would merge them)."""
-    return unicodedata.normalize("NFC", value).lower()
+def _plain_local(local: str) -> bool:
+    if not local or local[0] == "." or local[-1] == "." or ".." in local:
+        return False
+    return all(c.isalnum() or c in "+'-_." or unicodedata.category(c).startswith("M") for c in local)
+
+
+def domain_key(domain: str) -> str | None:
+    """The domain as mail routes it: its IDNA form (UTS 46 mapping: 'ΟΔΟΣ' and 'οδος' are
+    one domain, 'straße.de' and 'strasse.de' two), lower case; None if it is not a host name."""
+    try:
+        form = idna.encode(domain, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+    return form if _ASCII_DOMAIN.match(form) else None
+
+
+def address_key(address: str) -> str:
+    """``address`` as the policy compares it: the part before the @ in lower case, the
+    domain by :func:`domain_key`."""
+    local, _, domain = address.rpartition("@")
+    return f"{local.lower()}@{domain_key(domain) or domain.lower()}"
 
 
 def _address(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
-    if not ADDRESS.match(value) or parseaddr(value)[1] != value:
+    local, at, domain = value.rpartition("@")
+    if not (at and _plain_local(local) and domain_key(domain)) or parseaddr(value)[1] != value:
         raise ValueError(
-            "must be one plain address, like jo.park@example.org (letters, digits and - _ + ' . before the @)"
+            "must be one plain address, like jo.park@example.org (letters, digits and - _ + ' . before the @, "
+            "a host name after it)"
         )
     return value
 
 
 def _destination(value: str) -> str:
-    value = normal_address(value)
-    if not (DOMAIN.match(value) or ADDRESS.match(value)):
+    value = unicodedata.normalize("NFC", value)
+    if "@" in value:
+        return address_key(_address(value))
+    key = domain_key(value)
+    if key is None:
         raise ValueError("must be a domain (example.org) or one plain address (jo.park@example.org)")
-    return value
+    return key
 
 
 Email = Annotated[str, StringConstraints(max_length=254), VisibleText, AfterValidator(_address)]
@@ -150,7 +170,7 @@ class MailSettings(Strict):
 
 
 def domain_of(address: str) -> str:
-    return normal_address(address).rpartition("@")[2]
+    return address_key(address).rpartition("@")[2]
 
 
 def policy_problem(mail: MailSettings, marking: str, address: str) -> str | None:
@@ -160,7 +180,7 @@ def policy_problem(mail: MailSettings, marking: str, address: str) -> str | None
         return None
     rank = MARKING_ORDER[marking]
     allowed = {d for m, ds in mail.allowed.items() if MARKING_ORDER[m] >= rank for d in ds}
-    if normal_address(address) in allowed or domain_of(address) in allowed:
+    if address_key(address) in allowed or domain_of(address) in allowed:
         return None
     listed = ", ".join(sorted(allowed)) or "none"
     return (

@@ -112,21 +112,29 @@ def body(copy: Copy) -> str:
 def compose(copy: Copy, pdf: bytes, sender: str, sender_name: str | None, date: datetime) -> Message:
     """The message carrying ``pdf`` (the copy itself) to ``copy.email``."""
     utf8 = not (copy.email.isascii() and sender.isascii())
-    msg = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+    # Header lines up to RFC 5322's limit of 998: the email package's folding at 78 drops
+    # the quotes of a long display name holding commas, making two addresses of one.
+    msg = EmailMessage(policy=(policy.SMTPUTF8 if utf8 else policy.SMTP).clone(max_line_length=998))
     mid = message_id(copy, sender)
     # Header values go through the email package's header objects, which refuse CR/LF
     # and encode or fold what needs it; nothing here is pasted into header text.
-    msg["From"] = _address(sender_name, sender)
-    msg["To"] = _address(copy.recipient, copy.email)
-    msg["Subject"] = " ".join(subject(copy).split())
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = mid
-    msg["X-Briefgen-Copy"] = f"{copy.case}/{copy.audience} {copy.copy}/{copy.copies} sha256={copy.sha256}"
-    msg.set_content(body(copy), cte="quoted-printable")  # 7-bit: no 8BITMIME needed
-    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=copy.filename)
-    msg.set_boundary(f"briefgen-{delivery_key(copy)}")  # (random by default)
-    data = msg.as_bytes()
-    _check_headers(data, copy, sender)
+    try:
+        msg["From"] = _address(sender_name, sender)
+        msg["To"] = _address(copy.recipient, copy.email)
+        msg["Subject"] = " ".join(subject(copy).split())
+        msg["Date"] = format_datetime(date)
+        msg["Message-ID"] = mid
+        msg["X-Briefgen-Copy"] = f"{copy.case}/{copy.audience} {copy.copy}/{copy.copies} sha256={copy.sha256}"
+        msg.set_content(body(copy), cte="quoted-printable")  # 7-bit: no 8BITMIME needed
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=copy.filename)
+        msg.set_boundary(f"briefgen-{delivery_key(copy)}")  # (random by default)
+        data = msg.as_bytes()
+    except Exception as exc:  # (the email package's folder fails in many ways on odd names)
+        raise HeaderProblem(
+            f"the message to {copy.email} could not be written ({type(exc).__name__}): a name, the title or the "
+            "edition label holds what mail headers cannot carry; rephrase it"
+        ) from None
+    _check_headers(data, copy, sender, sender_name)
     return Message(mid, sender, copy.email, data, utf8)
 
 
@@ -137,32 +145,40 @@ class HeaderProblem(ValueError):
     """A message would not read, once parsed, as it was written."""
 
 
-def _check_headers(data: bytes, copy: Copy, sender: str) -> None:
+def _check_headers(data: bytes, copy: Copy, sender: str, sender_name: str | None) -> None:
     """Parse the message back, as its reader's mail program will, and refuse it unless it
     has exactly our headers saying exactly what we wrote. Text that looks like an RFC 2047
     encoded word ('=?utf-8?q?...?=') in a title is decoded by mail programs into other
     text, and Python before 3.11.10 and 3.12.5 (CVE-2024-6923) even writes the line breaks
     such a word encodes as real ones, adding headers of the sender's choosing."""
+
     # (the text parser, for the raw UTF-8 of an SMTPUTF8 message; text is compared without
     # its spaces, which the email package's decoder adds between adjacent encoded words)
-    parsed = Parser(policy=policy.default).parsestr(data.decode("utf-8", "replace"), headersonly=True)
-
     def same(a: object, b: str) -> bool:
         return "".join(str(a).split()) == "".join(b.split())
 
+    def one(header: str, name: str | None, address: str) -> bool:
+        found: tuple[Address, ...] = parsed[header].addresses if parsed[header] is not None else ()
+        return len(found) == 1 and found[0].addr_spec == address and same(found[0].display_name, name or "")
+
     problems = []
-    if list(parsed.keys()) != HEADERS:
-        problems.append(f"its headers would be {', '.join(parsed.keys())}")
-    if not same(parsed["Subject"], subject(copy)):
-        problems.append(f"its subject would read {str(parsed['Subject'])!r}")
-    to: tuple[Address, ...] = parsed["To"].addresses if parsed["To"] is not None else ()
-    if len(to) != 1 or to[0].addr_spec != copy.email or not same(to[0].display_name, copy.recipient):
-        problems.append(f"it would be addressed to {parsed['To']!s}")
+    try:
+        parsed = Parser(policy=policy.default).parsestr(data.decode("utf-8", "replace"), headersonly=True)
+        if list(parsed.keys()) != HEADERS:
+            problems.append(f"its headers would be {', '.join(parsed.keys())}")
+        if not same(parsed["Subject"], subject(copy)):
+            problems.append(f"its subject would read {str(parsed['Subject'])!r}")
+        if not one("To", copy.recipient, copy.email):
+            problems.append(f"it would be addressed to {parsed['To']!s}")
+        if not one("From", sender_name, sender):
+            problems.append(f"it would be from {parsed['From']!s}")
+    except Exception as exc:  # (the email package's parser fails in many ways on odd names)
+        problems.append(f"it could not be read back ({type(exc).__name__})")
     if problems:
         raise HeaderProblem(
-            f"the message to {copy.email} would not say what briefgen wrote: {'; '.join(problems)}; the recipient's "
-            "name, the title or the edition label holds text a mail program decodes as an encoded header (=?...?=): "
-            "rephrase it"
+            f"the message to {copy.email} would not say what briefgen wrote: {'; '.join(problems)}; a name, the "
+            "title or the edition label holds what mail programs read otherwise (an encoded word =?...?=, or "
+            "address punctuation): rephrase it"
         )
 
 
