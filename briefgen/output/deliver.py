@@ -435,7 +435,7 @@ def deliver(
         states, _ = read_journal(journal_path)
         out.deliveries = [_delivery(m, _entry(states, m), m.message_id in tried) for m in report.messages]
         out.deliveries += [_no_address(c) for c in no_address]
-        _write_register(out, report)
+        _write_register(out)
     return out
 
 
@@ -474,7 +474,7 @@ def _no_address(c: CopyRecord) -> Delivery:
     return Delivery(c.recipient, c.organisation, "", c.audience, c.file, c.sha256, "", NO_ADDRESS)
 
 
-def _write_register(out: DeliveryReport, report: DistributionReport) -> None:
+def _write_register(out: DeliveryReport) -> None:
     """``deliveries.csv``: every copy of the current set, with its delivery state (atomically)."""
     assert out.register is not None
     rows = [{k: v for k, v in asdict(d).items() if k != "this_run"} for d in out.deliveries]

@@ -150,12 +150,15 @@ def _scope_header_cells(pdf: pydyf.PDF) -> None:
         th.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = "/Row" if own_row else "/Column"
 
 
-def _lists_as_pdf_defines_them(pdf: pydyf.PDF) -> None:
-    objects = pdf.objects
+def _deref(pdf: pydyf.PDF, ref: object) -> Any:
+    """The object a pydyf reference (``b"12 0 R"``) names; None for anything else."""
+    n = _number(ref)
+    return pdf.objects[n] if n is not None else None
 
+
+def _lists_as_pdf_defines_them(pdf: pydyf.PDF) -> None:
     def element(ref: object) -> pydyf.Dictionary | None:
-        n = _number(ref)
-        obj = objects[n] if n is not None else None
+        obj = _deref(pdf, ref)
         return obj if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/StructElem" else None
 
     for lst in _struct_elements(pdf, "/L"):
@@ -194,11 +197,8 @@ def _lists_as_pdf_defines_them(pdf: pydyf.PDF) -> None:
 
 
 def _page_furniture_as_artifacts(pdf: pydyf.PDF) -> None:
-    objects = pdf.objects
-
     def get(ref: object) -> Any:
-        n = _number(ref)
-        return objects[n] if n is not None else None
+        return _deref(pdf, ref)
 
     root = get(pdf.catalog["StructTreeRoot"])
     reachable: set[int] = set()
@@ -222,7 +222,7 @@ def _page_furniture_as_artifacts(pdf: pydyf.PDF) -> None:
     pages = list(get(pdf.catalog["Pages"])["Kids"][0::3])  # (pydyf keeps them as number, 0, "R")
     nums = get(root["ParentTree"])["Nums"]
     for page_number, mcids in furniture.items():
-        content = get(objects[page_number]["Contents"])
+        content = get(pdf.objects[page_number]["Contents"])
         items = content.stream
         for i in range(1, len(items) - 1):
             item = items[i]
@@ -237,6 +237,6 @@ def _page_furniture_as_artifacts(pdf: pydyf.PDF) -> None:
 
 def _captions_where_pdf_allows_them(pdf: pydyf.PDF) -> None:
     for caption in _struct_elements(pdf, "/Caption"):
-        parent = pdf.objects[_number(caption["P"]) or 0]
+        parent = _deref(pdf, caption["P"])
         if not (isinstance(parent, pydyf.Dictionary) and parent.get("S") in ("/Table", "/Figure", "/L")):
             caption["S"] = "/P"
